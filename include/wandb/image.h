@@ -1,0 +1,139 @@
+// wandb::Image: the Python SDK's wandb.Image, with bit-identical log-ready pixels.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wandb/boxes.h"
+#include "wandb/classes.h"
+#include "wandb/fwd.h"
+#include "wandb/json.h"
+#include "wandb/masks.h"
+
+namespace wandb {
+
+class Run;
+
+/// Named layers in the order given (the SDK keeps dict order).
+template <class T>
+using Layers = std::vector<std::pair<std::string, T>>;
+
+/// The SDK's keyword arguments, plus encoder controls.
+/// With C++20: `Image img(t, {.caption = "pred", .file_type = "jpg"});`
+struct ImageOptions {
+  /// Pillow mode to convert to: "L", "LA", "RGB" or "RGBA"; unset = guessed.
+  std::optional<std::string> mode;
+  std::optional<std::string> caption;
+  std::optional<int64_t> grouping;
+  std::optional<Classes> classes;
+  Layers<BoundingBoxes2D> boxes;
+  Layers<ImageMask> masks;
+  /// "png" (default), "jpg", "jpeg" or "bmp"; has no effect on files and references.
+  std::optional<std::string> file_type;
+  /// Rescale values to [0, 255] as the SDK does (see SEMANTICS.md §2).
+  bool normalize = true;
+  /// zlib level 0-9 for PNG files; unset = the library default (see README).
+  std::optional<int> png_compression;
+  /// JPEG quality 1-100; the SDK (Pillow) default is 75.
+  int jpeg_quality = 75;
+};
+
+/// An image ready to be logged. Copies are cheap and share the immutable pixels;
+/// the encoded file is produced once, on first use, from any thread.
+class Image {
+ public:
+  static constexpr int MAX_ITEMS = 108;
+  static constexpr int MAX_DIMENSION = 65500;
+
+  /// From a C x H x W (or H x W) tensor of any dtype, on any device. The pixels are
+  /// normalised and copied now: later changes to `data` do not affect the image.
+  explicit Image(const at::Tensor& data, ImageOptions options = {});
+  /// From an H x W or H x W x C Mat in OpenCV's B G R (A) order, depth
+  /// 8U 8S 16U 16S 32S 32F 64F or 16F.
+  explicit Image(const cv::Mat& data, ImageOptions options = {});
+  /// From an image file (hashed as-is, decoded only when pixels are asked for),
+  /// or a reference URL (s3://, gs://, http://, https://) that is never read.
+  explicit Image(const std::string& path_or_url, ImageOptions options = {});
+  explicit Image(const char* path_or_url, ImageOptions options = {})
+      : Image(std::string(path_or_url), std::move(options)) {}
+  /// A copy of `other`'s image data, caption, grouping and classes, with the
+  /// given overrides applied; boxes and masks come only from `overrides`.
+  Image(const Image& other, ImageOptions overrides);
+  Image(const Image&) = default;
+  Image(Image&&) noexcept = default;
+  Image& operator=(const Image&) = default;
+  Image& operator=(Image&&) noexcept = default;
+  ~Image();
+
+  /// From encoded image bytes in memory (png, jpg, bmp, ...); `format` is the
+  /// file extension to use, without the dot.
+  static Image from_encoded(std::vector<uint8_t> bytes, std::string format,
+                            ImageOptions options = {});
+
+  /// The SDK's guess: "L", "RGB" or "RGBA" from the channel count (tensor: dim 0;
+  /// Mat: channels()); 4 channels with jpg/jpeg give "RGB".
+  static std::string guess_mode(const at::Tensor& data,
+                                const std::optional<std::string>& file_type = std::nullopt);
+  static std::string guess_mode(const cv::Mat& data,
+                                const std::optional<std::string>& file_type = std::nullopt);
+
+  /// 0 for references.
+  int width() const noexcept;
+  int height() const noexcept;
+  /// "png", "jpg", ... as given (file_type, or the file's extension with its case).
+  const std::string& format() const noexcept;
+  /// Pillow mode of the pixels ("L", "LA", "RGB", "RGBA", or a file's own mode).
+  const std::string& mode() const noexcept;
+  const std::optional<std::string>& caption() const noexcept { return caption_; }
+  std::optional<int64_t> grouping() const noexcept { return grouping_; }
+  /// Union of box labels, mask labels and the classes option (SEMANTICS.md §7).
+  const std::optional<Classes>& classes() const noexcept { return classes_; }
+  const Layers<BoundingBoxes2D>& boxes() const noexcept { return boxes_; }
+  const Layers<ImageMask>& masks() const noexcept { return masks_; }
+
+  bool is_reference() const noexcept;
+  bool is_file() const noexcept;
+  /// The source file path or reference URL; empty for in-memory images.
+  const std::string& source_path() const noexcept;
+  /// File extension of the media file, with the dot (".png").
+  std::string extension() const;
+
+  /// Hex SHA-256 of the encoded bytes (of the URL for references).
+  std::string sha256() const;
+  /// Size in bytes of the encoded file; throws ValueError for references.
+  int64_t size() const;
+  /// The encoded file bytes; throws ValueError for references.
+  const std::vector<uint8_t>& encoded() const;
+  /// The log-ready pixels: H x W x C uint8 tensor (C = 1 for L), RGB(A) order.
+  at::Tensor pixels() const;
+  /// The log-ready pixels as a Mat in OpenCV's B G R (A) order.
+  cv::Mat pixels_mat() const;
+  /// Number of channels of pixels(): 1 (L), 2 (LA), 3 (RGB) or 4 (RGBA).
+  int channels() const;
+
+  /// SDK equality: grouping, caption, width, height, pixels and classes
+  /// (references compare by URL).
+  bool operator==(const Image& other) const;
+  bool operator!=(const Image& other) const { return !(*this == other); }
+
+  struct Data;  // implementation detail, shared between copies
+
+ private:
+  Image() = default;
+  void apply_meta(ImageOptions& options);
+
+  std::shared_ptr<const Data> data_;
+  std::optional<std::string> caption_;
+  std::optional<int64_t> grouping_;
+  std::optional<Classes> classes_;
+  Layers<BoundingBoxes2D> boxes_;
+  Layers<ImageMask> masks_;
+
+  friend class Run;
+};
+
+}  // namespace wandb

@@ -1,0 +1,10 @@
+// Umbrella header: everything wandb-image offers.
+#pragma once
+
+#include "wandb/boxes.h"
+#include "wandb/classes.h"
+#include "wandb/errors.h"
+#include "wandb/image.h"
+#include "wandb/json.h"
+#include "wandb/masks.h"
+#include "wandb/warnings.h"

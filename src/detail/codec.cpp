@@ -1,0 +1,265 @@
+#include "detail/codec.h"
+
+#include <png.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <csetjmp>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include <openssl/evp.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "wandb/errors.h"
+
+namespace wandb::detail {
+namespace {
+
+struct PngWriteContext {
+  Bytes* out;
+  char message[256];
+};
+
+void png_write_bytes(png_structp png, png_bytep data, png_size_t length) {
+  auto* ctx = static_cast<PngWriteContext*>(png_get_io_ptr(png));
+  ctx->out->insert(ctx->out->end(), data, data + length);
+}
+
+void png_flush_nothing(png_structp) {}
+
+void png_error_to_longjmp(png_structp png, png_const_charp message) {
+  auto* ctx = static_cast<PngWriteContext*>(png_get_error_ptr(png));
+  std::snprintf(ctx->message, sizeof(ctx->message), "%s", message);
+  png_longjmp(png, 1);
+}
+
+void png_ignore_warning(png_structp, png_const_charp) {}
+
+int png_color_type(int channels) {
+  switch (channels) {
+    case 1: return PNG_COLOR_TYPE_GRAY;
+    case 2: return PNG_COLOR_TYPE_GRAY_ALPHA;
+    case 3: return PNG_COLOR_TYPE_RGB;
+    default: return PNG_COLOR_TYPE_RGB_ALPHA;
+  }
+}
+
+// Writes the rows; kept apart from encode_png so no C++ object lives in the
+// frame that setjmp/longjmp unwinds.
+bool png_write_all(PngWriteContext* ctx, const uint8_t* data, int height, int width,
+                   int channels, int level) {
+  png_structp png =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, png_error_to_longjmp, png_ignore_warning);
+  if (!png) return false;
+  png_infop info = png_create_info_struct(png);
+  if (!info) {
+    png_destroy_write_struct(&png, nullptr);
+    return false;
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    return false;
+  }
+  png_set_write_fn(png, ctx, png_write_bytes, png_flush_nothing);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
+               png_color_type(channels), PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, level);
+  // Level 1 trades little size for speed when matched with run-length coding,
+  // which suits filtered photographs (see README, "PNG settings").
+  if (level <= 1) png_set_compression_strategy(png, Z_RLE);
+  png_write_info(png, info);
+  const size_t stride = static_cast<size_t>(width) * static_cast<size_t>(channels);
+  for (int y = 0; y < height; ++y) {
+    png_write_row(png, const_cast<png_bytep>(data + static_cast<size_t>(y) * stride));
+  }
+  png_write_end(png, info);
+  png_destroy_write_struct(&png, &info);
+  return true;
+}
+
+uint32_t read_be32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+std::string png_mode(int bit_depth, int color_type) {
+  switch (color_type) {
+    case 0: return bit_depth == 16 ? "I;16" : bit_depth == 1 ? "1" : "L";
+    case 2: return "RGB";
+    case 3: return "P";
+    case 4: return "LA";
+    case 6: return "RGBA";
+    default: return "";
+  }
+}
+
+bool probe_png(const Bytes& b, ImageInfo& info) {
+  static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() < 33 || std::memcmp(b.data(), kSignature, 8) != 0) return false;
+  if (std::memcmp(b.data() + 12, "IHDR", 4) != 0) return false;
+  info.width = static_cast<int>(read_be32(b.data() + 16));
+  info.height = static_cast<int>(read_be32(b.data() + 20));
+  info.mode = png_mode(b[24], b[25]);
+  return info.width > 0 && info.height > 0 && !info.mode.empty();
+}
+
+bool probe_jpeg(const Bytes& b, ImageInfo& info) {
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;
+  size_t i = 2;
+  while (i + 9 < b.size()) {
+    if (b[i] != 0xFF) return false;
+    const uint8_t marker = b[i + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    const size_t length = (size_t{b[i + 2]} << 8) | b[i + 3];
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
+                     marker != 0xCC;
+    if (sof) {
+      info.height = (b[i + 5] << 8) | b[i + 6];
+      info.width = (b[i + 7] << 8) | b[i + 8];
+      const int components = b[i + 9];
+      info.mode = components == 1 ? "L" : components == 3 ? "RGB" : components == 4 ? "CMYK" : "";
+      return info.width > 0 && info.height > 0 && !info.mode.empty();
+    }
+    if (length < 2) return false;
+    i += 2 + length;
+  }
+  return false;
+}
+
+cv::Mat decode_mat(const Bytes& bytes, const std::string& what) {
+  cv::Mat mat;
+  if (!bytes.empty()) {
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
+    mat = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  }
+  if (mat.empty()) {
+    throw ValueError("cannot decode image " + what +
+                     ": expected a format OpenCV reads (png, jpg, bmp, tiff, webp, ...), got " +
+                     std::to_string(bytes.size()) + " bytes it cannot read");
+  }
+  return mat;
+}
+
+}  // namespace
+
+Bytes encode_png(const uint8_t* data, int height, int width, int channels, int level) {
+  Bytes out;
+  out.reserve(static_cast<size_t>(height) * width * channels / 2 + 1024);
+  PngWriteContext ctx{&out, {0}};
+  if (!png_write_all(&ctx, data, height, width, channels, level)) {
+    throw Error(std::string("cannot encode PNG: ") +
+                (ctx.message[0] ? ctx.message : "libpng could not allocate its state"));
+  }
+  return out;
+}
+
+Bytes encode(const PixelBuffer& px, const std::string& file_type, int png_level,
+             int jpeg_quality) {
+  if (file_type == "png") {
+    return encode_png(px.data.data(), px.height, px.width, px.channels, png_level);
+  }
+  const cv::Mat rgb(px.height, px.width, CV_8UC(px.channels), const_cast<uint8_t*>(px.data.data()));
+  cv::Mat bgr;
+  if (px.channels == 3) {
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  } else if (px.channels == 4) {
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA);
+  } else {
+    bgr = rgb;
+  }
+  std::vector<int> params;
+  std::string ext = ".bmp";
+  if (file_type == "jpg" || file_type == "jpeg") {
+    ext = ".jpg";
+    params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
+  }
+  Bytes out;
+  if (!cv::imencode(ext, bgr, out, params)) {
+    throw Error("cannot encode " + file_type + ": OpenCV's encoder failed for " +
+                std::to_string(px.width) + "x" + std::to_string(px.height) + "x" +
+                std::to_string(px.channels) + " pixels");
+  }
+  return out;
+}
+
+ImageInfo probe(const Bytes& bytes, const std::string& what) {
+  ImageInfo info;
+  if (probe_png(bytes, info) || probe_jpeg(bytes, info)) return info;
+  const cv::Mat mat = decode_mat(bytes, what);
+  info.width = mat.cols;
+  info.height = mat.rows;
+  static const char* const kModes[] = {"", "L", "LA", "RGB", "RGBA"};
+  info.mode = mat.channels() <= 4 ? kModes[mat.channels()] : "";
+  return info;
+}
+
+PixelBuffer decode(const Bytes& bytes, const std::string& what) {
+  cv::Mat mat = decode_mat(bytes, what);
+  if (mat.depth() != CV_8U) {
+    const int depth = mat.depth();
+    const double scale = (depth == CV_16U || depth == CV_16S) ? 1.0 / 256.0
+                         : (depth == CV_32F || depth == CV_64F) ? 255.0
+                                                                 : 1.0;
+    mat.convertTo(mat, CV_8U, scale);
+  }
+  if (mat.channels() == 3) cv::cvtColor(mat, mat, cv::COLOR_BGR2RGB);
+  if (mat.channels() == 4) cv::cvtColor(mat, mat, cv::COLOR_BGRA2RGBA);
+  PixelBuffer out;
+  out.height = mat.rows;
+  out.width = mat.cols;
+  out.channels = mat.channels();
+  const size_t row = static_cast<size_t>(mat.cols) * mat.channels();
+  out.data.resize(row * mat.rows);
+  for (int y = 0; y < mat.rows; ++y) std::memcpy(out.data.data() + y * row, mat.ptr(y), row);
+  return out;
+}
+
+std::string sha256_hex(const void* data, size_t size) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data, size) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
+    throw Error("cannot compute SHA-256: OpenSSL's EVP digest failed");
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex(length * 2, '0');
+  for (unsigned int i = 0; i < length; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
+Bytes read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw IoError("cannot read file " + path + ": expected a file, got a directory", EISDIR);
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
+    const int code = errno;
+    throw IoError("cannot open file " + path + ": " + std::strerror(code ? code : ENOENT),
+                  code ? code : ENOENT);
+  }
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw IoError("cannot read file " + path + ": it is not a regular file", EISDIR);
+  Bytes bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    throw IoError("cannot read file " + path + ": " + std::strerror(errno), errno);
+  }
+  return bytes;
+}
+
+}  // namespace wandb::detail

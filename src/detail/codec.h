@@ -1,0 +1,38 @@
+// Encoding, decoding and hashing of image files, all in memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "detail/pixels.h"
+
+namespace wandb::detail {
+
+using Bytes = std::vector<uint8_t>;
+
+/// PNG through libpng: colour type from the channel count (L, LA, RGB, RGBA).
+Bytes encode_png(const uint8_t* data, int height, int width, int channels, int level);
+/// Encodes `pixels` (RGB order) as png, jpg/jpeg or bmp.
+Bytes encode(const PixelBuffer& pixels, const std::string& file_type, int png_level,
+             int jpeg_quality);
+
+/// Width, height and Pillow-style mode read from an encoded image.
+struct ImageInfo {
+  int width = 0;
+  int height = 0;
+  std::string mode;
+};
+/// Reads the header of PNG and JPEG data; decodes other formats. Throws
+/// ValueError when the bytes are not an image OpenCV can read.
+ImageInfo probe(const Bytes& bytes, const std::string& what);
+/// Decodes to 8-bit RGB(A) or L pixels (16-bit samples are scaled down).
+PixelBuffer decode(const Bytes& bytes, const std::string& what);
+
+/// Lower-case hex SHA-256 (OpenSSL EVP).
+std::string sha256_hex(const void* data, size_t size);
+
+/// Reads a whole file; throws IoError "cannot open file ...".
+Bytes read_file(const std::string& path);
+
+}  // namespace wandb::detail

@@ -1,0 +1,20 @@
+// Tensor -> pixel conversion paths (exposed for tests of the device path).
+#pragma once
+
+#include "detail/pixels.h"
+#include "wandb/fwd.h"
+
+namespace wandb::detail {
+
+/// The path for tensors off the CPU: normalise with tensor ops on the tensor's
+/// device, then copy the uint8 H x W x C result to the host. Bit-identical to the
+/// CPU kernel; callable on CPU tensors so tests can compare the two.
+at::Tensor tensor_to_uint8_ops(const at::Tensor& data, bool normalize, NormalizeInfo* info);
+
+/// Any tensor to log-ready pixels before mode conversion.
+PixelBuffer tensor_to_pixels(const at::Tensor& data, bool normalize, NormalizeInfo* info);
+
+/// Throws for undefined, sparse, wrong-rank or unsupported-dtype tensors.
+void check_image_tensor(const at::Tensor& data);
+
+}  // namespace wandb::detail

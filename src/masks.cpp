@@ -1,0 +1,157 @@
+#include "wandb/masks.h"
+
+#include <cstring>
+#include <sstream>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "detail/image_data.h"
+#include "detail/mask_data.h"
+#include "detail/pixels.h"
+#include "wandb/errors.h"
+
+namespace wandb {
+
+// ---- ImageMask::State ---------------------------------------------------------
+
+const detail::Bytes& ImageMask::State::png() const {
+  std::call_once(once_, [this] {
+    if (png_.empty()) {
+      png_ = detail::encode_png(values.data(), height, width, 1, detail::kDefaultPngLevel);
+    }
+    sha_ = detail::sha256_hex(png_.data(), png_.size());
+  });
+  return png_;
+}
+
+const std::string& ImageMask::State::sha256() const {
+  png();
+  return sha_;
+}
+
+void ImageMask::State::set_png(detail::Bytes bytes) { png_ = std::move(bytes); }
+
+namespace detail {
+
+std::shared_ptr<ImageMask::State> make_mask_state(int height, int width,
+                                                  std::vector<uint8_t> values,
+                                                  std::optional<ClassLabels> labels) {
+  auto state = std::make_shared<ImageMask::State>();
+  state->height = height;
+  state->width = width;
+  if (labels) {
+    state->labels = std::move(*labels);
+  } else {
+    bool seen[256] = {false};
+    for (uint8_t v : values) seen[v] = true;
+    std::vector<int64_t> ids;
+    for (int v = 0; v < 256; ++v) {
+      if (seen[v]) ids.push_back(v);
+    }
+    state->labels = default_class_labels(std::move(ids));
+  }
+  state->values = std::move(values);
+  return state;
+}
+
+void throw_mask_range(double lo, double hi) {
+  std::ostringstream os;
+  os << "Mask data must be integers between 0 and 255: got values from " << lo << " to " << hi;
+  throw ValueError(os.str());
+}
+
+void throw_mask_rank(const std::vector<int64_t>& shape) {
+  throw ValueError("mask_data must be a 2D array: expected H x W with both at least 1, got " +
+                   shape_string(shape));
+}
+
+}  // namespace detail
+
+// ---- ImageMask ------------------------------------------------------------------
+
+ImageMask::ImageMask(const Json& layer) {
+  if (!layer.is_object()) {
+    throw TypeError(std::string("mask layer: expected an object with \"mask_data\" or \"path\", got ") +
+                    layer.type_name());
+  }
+  std::optional<ClassLabels> labels;
+  if (layer.contains("class_labels")) labels = ClassLabels::from_json(layer["class_labels"]);
+  if (layer.contains("path")) {
+    if (!layer["path"].is_string()) {
+      throw TypeError(std::string("mask path: expected a string, got ") + layer["path"].type_name());
+    }
+    *this = from_file(layer["path"].get<std::string>(), std::move(labels));
+    return;
+  }
+  if (!layer.contains("mask_data")) {
+    throw ValueError("mask layer: expected \"mask_data\" or \"path\", got neither");
+  }
+  const Json& rows = layer["mask_data"];
+  if (!rows.is_array() || rows.empty() || !rows[0].is_array() || rows[0].empty()) {
+    detail::throw_mask_rank({static_cast<int64_t>(rows.is_array() ? rows.size() : 0)});
+  }
+  const size_t height = rows.size();
+  const size_t width = rows[0].size();
+  std::vector<uint8_t> values;
+  values.reserve(height * width);
+  for (const auto& row : rows) {
+    if (!row.is_array() || row.size() != width) {
+      detail::throw_mask_rank({static_cast<int64_t>(height), static_cast<int64_t>(row.size())});
+    }
+    for (const auto& v : row) {
+      if (!v.is_number_integer()) {
+        throw TypeError("Mask data must be integers between 0 and 255: got " + v.dump());
+      }
+      const int64_t x = v.get<int64_t>();
+      if (x < 0 || x > 255) detail::throw_mask_range(static_cast<double>(x), static_cast<double>(x));
+      values.push_back(static_cast<uint8_t>(x));
+    }
+  }
+  state_ = detail::make_mask_state(static_cast<int>(height), static_cast<int>(width),
+                                   std::move(values), std::move(labels));
+}
+
+ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassLabels> class_labels) {
+  detail::Bytes bytes = detail::read_file(png_path);
+  cv::Mat mat;
+  if (!bytes.empty()) {
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, bytes.data());
+    mat = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  }
+  if (mat.empty() || mat.channels() != 1 || mat.depth() != CV_8U) {
+    throw ValueError("mask file " + png_path + ": expected an 8-bit greyscale PNG, got " +
+                     (mat.empty() ? std::string("data OpenCV cannot decode")
+                                  : std::to_string(mat.channels()) + " channel(s) of depth " +
+                                        std::to_string(mat.depth())));
+  }
+  std::vector<uint8_t> values(static_cast<size_t>(mat.rows) * mat.cols);
+  for (int y = 0; y < mat.rows; ++y) std::memcpy(values.data() + y * mat.cols, mat.ptr(y), mat.cols);
+  auto state = detail::make_mask_state(mat.rows, mat.cols, std::move(values), std::move(class_labels));
+  state->set_png(std::move(bytes));  // the file is used as-is, like the SDK does
+  return ImageMask(std::move(state));
+}
+
+int ImageMask::width() const noexcept { return state_->width; }
+int ImageMask::height() const noexcept { return state_->height; }
+const ClassLabels& ImageMask::class_labels() const noexcept { return state_->labels; }
+const std::vector<uint8_t>& ImageMask::values() const noexcept { return state_->values; }
+const std::vector<uint8_t>& ImageMask::png() const { return state_->png(); }
+std::string ImageMask::sha256() const { return state_->sha256(); }
+int64_t ImageMask::size() const { return static_cast<int64_t>(state_->png().size()); }
+
+uint8_t ImageMask::at(int y, int x) const {
+  if (y < 0 || y >= state_->height || x < 0 || x >= state_->width) {
+    throw ValueError("mask pixel: expected 0 <= y < " + std::to_string(state_->height) +
+                     " and 0 <= x < " + std::to_string(state_->width) + ", got (" +
+                     std::to_string(y) + ", " + std::to_string(x) + ")");
+  }
+  return state_->values[static_cast<size_t>(y) * state_->width + x];
+}
+
+bool ImageMask::operator==(const ImageMask& other) const {
+  return state_->width == other.state_->width && state_->height == other.state_->height &&
+         state_->values == other.state_->values && state_->labels == other.state_->labels;
+}
+
+}  // namespace wandb
