@@ -30,12 +30,12 @@ struct BoxCenter {
 
 /// One box, e.g. `Box{.position = BoxCorners{0.1, 0.2, 0.5, 0.6}, .class_id = 3}`.
 struct Box {
-  std::variant<BoxCorners, BoxCenter> position;
+  std::variant<BoxCorners, BoxCenter> position{};
   BoxDomain domain = BoxDomain::kFraction;
   /// Required unless the layer has class labels (the SDK derives default labels from it).
-  std::optional<int64_t> class_id;
-  std::optional<std::string> caption;
-  std::vector<std::pair<std::string, double>> scores;
+  std::optional<int64_t> class_id{};
+  std::optional<std::string> caption{};
+  std::vector<std::pair<std::string, double>> scores{};
 
   /// Corners in the box's own domain, whichever form it was given in.
   BoxCorners corners() const;

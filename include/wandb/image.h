@@ -17,6 +17,7 @@
 namespace wandb {
 
 class Run;
+struct Step;
 
 /// Named layers in the order given (the SDK keeps dict order).
 template <class T>
@@ -26,18 +27,18 @@ using Layers = std::vector<std::pair<std::string, T>>;
 /// With C++20: `Image img(t, {.caption = "pred", .file_type = "jpg"});`
 struct ImageOptions {
   /// Pillow mode to convert to: "L", "LA", "RGB" or "RGBA"; unset = guessed.
-  std::optional<std::string> mode;
-  std::optional<std::string> caption;
-  std::optional<int64_t> grouping;
-  std::optional<Classes> classes;
-  Layers<BoundingBoxes2D> boxes;
-  Layers<ImageMask> masks;
+  std::optional<std::string> mode{};
+  std::optional<std::string> caption{};
+  std::optional<int64_t> grouping{};
+  std::optional<Classes> classes{};
+  Layers<BoundingBoxes2D> boxes{};
+  Layers<ImageMask> masks{};
   /// "png" (default), "jpg", "jpeg" or "bmp"; has no effect on files and references.
-  std::optional<std::string> file_type;
+  std::optional<std::string> file_type{};
   /// Rescale values to [0, 255] as the SDK does (see SEMANTICS.md §2).
   bool normalize = true;
   /// zlib level 0-9 for PNG files; unset = the library default (see README).
-  std::optional<int> png_compression;
+  std::optional<int> png_compression{};
   /// JPEG quality 1-100; the SDK (Pillow) default is 75.
   int jpeg_quality = 75;
 };
@@ -120,18 +121,46 @@ class Image {
   bool operator==(const Image& other) const;
   bool operator!=(const Image& other) const { return !(*this == other); }
 
-  struct Data;  // implementation detail, shared between copies
+  // ---- Binding to a run (the SDK's Media methods) ----------------------------
+
+  /// Writes the image file, and its box and mask files, into `run` under
+  /// media/images/{key}_{step}_{id}{ext} (boxes: media/metadata/boxes2D/,
+  /// masks: media/images/mask/); `id` defaults to the first 20 hex characters
+  /// of sha256. Synchronous. Throws ValueError for references.
+  void bind_to_run(Run& run, const std::string& key, const Step& step,
+                   const std::optional<std::string>& id = std::nullopt);
+  bool is_bound() const noexcept { return binding_ != nullptr; }
+  /// The SDK's to_json(run); requires bind_to_run() with the same run (StateError).
+  Json to_json(const Run& run) const;
+  /// The SDK's seq_to_json: truncates to MAX_ITEMS (warning), binds unbound
+  /// images, returns the "images/separated" JSON.
+  static Json seq_to_json(const std::vector<Image>& images, Run& run, const std::string& key,
+                          const Step& step);
+  /// One entry per image (its layers' JSON or null); nullopt where the SDK
+  /// returns False (no image has any). Images must be bound.
+  static std::optional<Json> all_boxes(const std::vector<Image>& images, const Run& run,
+                                       const std::string& key, const Step& step);
+  static std::optional<Json> all_masks(const std::vector<Image>& images, const Run& run,
+                                       const std::string& key, const Step& step);
+  /// Every caption (nullopt for a missing one) when the first image has one;
+  /// nullopt where the SDK returns False.
+  static std::optional<std::vector<std::optional<std::string>>> all_captions(
+      const std::vector<Image>& images);
+
+  struct Data;     // implementation detail, shared between copies
+  struct Binding;  // where a bound image's files went
 
  private:
   Image() = default;
   void apply_meta(ImageOptions& options);
 
   std::shared_ptr<const Data> data_;
-  std::optional<std::string> caption_;
-  std::optional<int64_t> grouping_;
-  std::optional<Classes> classes_;
-  Layers<BoundingBoxes2D> boxes_;
-  Layers<ImageMask> masks_;
+  std::optional<std::string> caption_{};
+  std::optional<int64_t> grouping_{};
+  std::optional<Classes> classes_{};
+  Layers<BoundingBoxes2D> boxes_{};
+  Layers<ImageMask> masks_{};
+  std::shared_ptr<const Binding> binding_;
 
   friend class Run;
 };

@@ -1,0 +1,247 @@
+// Replays every scenario of tests/data/runs.json (recorded from the Python SDK)
+// and compares history rows, media files and config after the same
+// normalisation.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <opencv2/core.hpp>
+
+#include "run_support.h"
+#include "test_support.h"
+#include "wandb/errors.h"
+#include "wandb/run.h"
+
+namespace {
+
+using wandb::Json;
+
+const Json& scenarios() {
+  static const Json all = [] {
+    std::ifstream in(wandb::test::data_dir() / "runs.json");
+    return Json::parse(in)["scenarios"];
+  }();
+  return all;
+}
+
+std::vector<std::string> scenario_ids() {
+  std::vector<std::string> ids;
+  for (const auto& s : scenarios()) ids.push_back(s["id"].get<std::string>());
+  return ids;
+}
+
+const Json& find_scenario(const std::string& id) {
+  for (const auto& s : scenarios()) {
+    if (s["id"] == id) return s;
+  }
+  throw std::runtime_error("no scenario " + id);
+}
+
+std::vector<double> fill_values(const Json& spec, int64_t n) {
+  const std::string fill = spec.value("fill", "gradient");
+  const int64_t k = spec.value("classes", 3);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (fill == "gradient") v[i] = static_cast<double>(i) / static_cast<double>(n);
+    else if (fill == "zeros") v[i] = 0;
+    else if (fill == "ones") v[i] = 1;
+    else if (fill == "stripes") v[i] = static_cast<double>(i % k);
+    else throw std::runtime_error("unknown fill " + fill);
+  }
+  return v;
+}
+
+at::ScalarType torch_dtype(const std::string& name) {
+  static const std::map<std::string, at::ScalarType> kTypes = {
+      {"uint8", at::kByte}, {"int8", at::kChar},    {"int16", at::kShort},  {"int32", at::kInt},
+      {"int64", at::kLong}, {"float16", at::kHalf}, {"float32", at::kFloat}, {"float64", at::kDouble},
+      {"bool", at::kBool}};
+  return kTypes.at(name);
+}
+
+int cv_depth(const std::string& name) {
+  static const std::map<std::string, int> kDepths = {
+      {"uint8", CV_8U},  {"int8", CV_8S},     {"uint16", CV_16U},  {"int16", CV_16S},
+      {"int32", CV_32S}, {"float32", CV_32F}, {"float64", CV_64F}, {"float16", CV_16F}};
+  return kDepths.at(name);
+}
+
+int64_t numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+at::Tensor make_tensor(const Json& spec, at::ScalarType dtype) {
+  const auto shape = spec["shape"].get<std::vector<int64_t>>();
+  return at::tensor(fill_values(spec, numel(shape)), at::kDouble).reshape(shape).to(dtype);
+}
+
+// numpy H x W (x C) in RGB(A) order -> Mat in BGR(A) order.
+cv::Mat make_mat(const Json& spec) {
+  const auto shape = spec["shape"].get<std::vector<int64_t>>();
+  const std::vector<double> v = fill_values(spec, numel(shape));
+  const int h = static_cast<int>(shape[0]);
+  const int w = static_cast<int>(shape.size() > 1 ? shape[1] : 1);
+  const int c = static_cast<int>(shape.size() > 2 ? shape[2] : 1);
+  cv::Mat m(h, w, CV_64FC(c));
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      for (int k = 0; k < c; ++k) {
+        const int src = (c == 3 || c == 4) && k < 3 ? 2 - k : k;
+        m.ptr<double>(y)[x * c + k] = v[(static_cast<size_t>(y) * w + x) * c + src];
+      }
+    }
+  }
+  cv::Mat out;
+  m.convertTo(out, CV_MAKETYPE(cv_depth(spec.value("dtype", "float64")), c));
+  return out;
+}
+
+wandb::Image make_image(const Json& spec) {
+  wandb::ImageOptions o;
+  if (spec.contains("caption") && !spec["caption"].is_null()) o.caption = spec["caption"].get<std::string>();
+  if (spec.contains("grouping") && !spec["grouping"].is_null()) o.grouping = spec["grouping"].get<int64_t>();
+  if (spec.contains("file_type") && !spec["file_type"].is_null()) o.file_type = spec["file_type"].get<std::string>();
+  if (spec.contains("mode") && !spec["mode"].is_null()) o.mode = spec["mode"].get<std::string>();
+  if (spec.contains("normalize")) o.normalize = spec["normalize"].get<bool>();
+  if (spec.contains("classes") && !spec["classes"].is_null()) o.classes = wandb::Classes::from_json(spec["classes"]);
+  if (spec.contains("boxes")) {
+    for (auto it = spec["boxes"].begin(); it != spec["boxes"].end(); ++it) {
+      o.boxes.emplace_back(it.key(), wandb::BoundingBoxes2D(it.value()));
+    }
+  }
+  if (spec.contains("masks")) {
+    for (auto it = spec["masks"].begin(); it != spec["masks"].end(); ++it) {
+      const Json& m = it.value();
+      std::optional<wandb::ClassLabels> labels;
+      if (m.contains("class_labels")) labels = wandb::ClassLabels::from_json(m["class_labels"]);
+      o.masks.emplace_back(it.key(), wandb::ImageMask(make_tensor(m["mask"], at::kLong), labels));
+    }
+  }
+  const Json& data = spec["data"];
+  if (data.value("source", "numpy") == "torch") {
+    return wandb::Image(make_tensor(data, torch_dtype(data.value("dtype", "float64"))), o);
+  }
+  return wandb::Image(make_mat(data), o);
+}
+
+wandb::Value make_value(const Json& spec) {
+  if (spec.is_object() && spec.contains("image")) return make_image(spec["image"]);
+  if (spec.is_object() && spec.contains("images")) {
+    std::vector<wandb::Image> images;
+    const int repeat = spec.value("repeat", 1);
+    for (int r = 0; r < repeat; ++r) {
+      for (const auto& s : spec["images"]) images.push_back(make_image(s));
+    }
+    return images;
+  }
+  return Json(spec);
+}
+
+// The config the SDK scenario expects: user keys and the class-label singletons.
+Json comparable_config(const Json& config) {
+  Json out = Json::object();
+  for (auto it = config.begin(); it != config.end(); ++it) out[it.key()] = it.value();
+  return out;
+}
+
+struct Outcome {
+  bool ok = true;
+  std::string diff;
+};
+
+Outcome replay(const Json& scenario) {
+  Outcome result;
+  const Json& expect = scenario["expect"];
+  wandb::test::TempDir tmp;
+  auto fail = [&](const std::string& what) {
+    result.ok = false;
+    result.diff += what + "\n";
+  };
+  if (expect.contains("error")) {
+    try {
+      wandb::Run run(wandb::RunOptions{.dir = tmp.path()});
+      for (const auto& call : scenario["spec"]["log"]) {
+        wandb::Row row;
+        for (auto it = call["row"].begin(); it != call["row"].end(); ++it) row.set(it.key(), make_value(it.value()));
+        run.log(row, call["step"].get<int64_t>());
+      }
+      run.finish();
+      fail("expected an error (" + expect["error"].dump() + "), got none");
+    } catch (const wandb::Error&) {
+    }
+    return result;
+  }
+  wandb::Run run(wandb::RunOptions{.dir = tmp.path(), .workers = 2});
+  for (const auto& call : scenario["spec"]["log"]) {
+    wandb::Row row;
+    for (auto it = call["row"].begin(); it != call["row"].end(); ++it) row.set(it.key(), make_value(it.value()));
+    if (call.contains("step")) {
+      run.log(row, call["step"].get<int64_t>());
+    } else {
+      run.log(row);
+    }
+  }
+  run.finish();
+  const std::vector<Json> rows = wandb::test::read_history_lines(run.dir());
+  const Json& want_rows = expect["history"];
+  if (rows.size() != want_rows.size()) {
+    fail("history: expected " + std::to_string(want_rows.size()) + " rows, got " + std::to_string(rows.size()));
+  }
+  for (size_t i = 0; i < std::min(rows.size(), want_rows.size()); ++i) {
+    Json got = rows[i];
+    if (got["_step"] != want_rows[i]["step"]) {
+      fail("row " + std::to_string(i) + " step: expected " + want_rows[i]["step"].dump() + ", got " + got["_step"].dump());
+    }
+    if (!got.contains("_runtime") || !got.contains("_timestamp")) fail("row " + std::to_string(i) + ": _runtime/_timestamp missing");
+    got.erase("_step");
+    got.erase("_runtime");
+    got.erase("_timestamp");
+    const Json normalized = wandb::test::normalize(got);
+    if (normalized != want_rows[i]["row"] || normalized.dump() != want_rows[i]["row"].dump()) {
+      fail("row " + std::to_string(i) + ":\n  expected " + want_rows[i]["row"].dump() + "\n  got      " + normalized.dump());
+    }
+  }
+  const auto files = wandb::test::normalized_set(wandb::test::media_files(run.dir()));
+  const auto want_files = expect["files"].get<std::vector<std::string>>();
+  if (files != std::vector<std::string>(want_files.begin(), want_files.end())) {
+    fail("files: expected " + Json(want_files).dump() + ", got " + Json(files).dump());
+  }
+  const Json config = comparable_config(run.config());
+  if (config != expect["config"]) {
+    fail("config: expected " + expect["config"].dump() + ", got " + config.dump());
+  }
+  return result;
+}
+
+class GoldenRuns : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenRuns, MatchesSdk) {
+  const Outcome outcome = replay(find_scenario(GetParam()));
+  EXPECT_TRUE(outcome.ok) << outcome.diff;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sdk, GoldenRuns, ::testing::ValuesIn(scenario_ids()), [](const auto& info) {
+  std::string name = info.param;
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
+});
+
+TEST(GoldenRunsSummary, AllScenariosPass) {
+  int passed = 0, total = 0;
+  for (const auto& s : scenarios()) {
+    ++total;
+    try {
+      if (replay(s).ok) ++passed;
+    } catch (const std::exception&) {
+    }
+  }
+  std::cout << "golden runs: " << passed << "/" << total << " SDK scenarios passed\n";
+  EXPECT_EQ(passed, total);
+  EXPECT_GT(total, 0);
+}
+
+}  // namespace
