@@ -1,5 +1,7 @@
-// Builds images with boxes and masks from a sample photo and prints what would be
-// logged. (The Run issue turns this into a real offline run.)
+// Builds images with boxes and masks from a photo (no run) and prints their
+// metadata: size, mode, format, hash and encoded size.
+//
+//   wandb_image_info [photo]
 #include <iostream>
 
 #include <opencv2/imgcodecs.hpp>
