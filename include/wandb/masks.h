@@ -29,6 +29,18 @@ class ImageMask {
   /// From an existing 8-bit greyscale mask PNG; labels default from its values.
   static ImageMask from_file(const std::string& png_path,
                              std::optional<ClassLabels> class_labels = std::nullopt);
+  /// From a stack of K binary masks, (K, H, W) bool or integer 0/1, any device: the
+  /// class of a pixel is k + 1 for the LAST layer k set there (later layers are on
+  /// top), 0 where no layer is set. Throws ValueError unless the tensor is 3-D with
+  /// 1 <= K <= 255 and H, W >= 1 and holds only 0 and 1; TypeError for other dtypes.
+  static ImageMask from_stack(const at::Tensor& stack,
+                              std::optional<ClassLabels> class_labels = std::nullopt);
+  /// From per-class scores, (C, H, W) floating logits or probabilities, any device:
+  /// the class of a pixel is the argmax over C, the lowest index on ties (NaN counts
+  /// as the largest value, as in PyTorch). Throws ValueError unless the tensor is 3-D
+  /// with 1 <= C <= 256 and H, W >= 1; TypeError for a non-floating dtype.
+  static ImageMask from_logits(const at::Tensor& logits,
+                               std::optional<ClassLabels> class_labels = std::nullopt);
   int width() const noexcept;
   int height() const noexcept;
   const ClassLabels& class_labels() const noexcept;

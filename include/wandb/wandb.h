@@ -7,4 +7,5 @@
 #include "wandb/image.h"
 #include "wandb/json.h"
 #include "wandb/masks.h"
+#include "wandb/render.h"
 #include "wandb/warnings.h"
