@@ -1,0 +1,260 @@
+// wandb-image-inspect <run folder or .wandb file>
+//
+// Prints what `wandb sync` would see in an offline run: the file header, one
+// line per record, whether the file ends cleanly, the media files under
+// files/media, and whether every path the records name exists.
+// Exit status: 0 when all is well, 1 when the file is damaged, unreadable or
+// names missing files, 2 for a usage error.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wandb/errors.h"
+#include "wandb/json.h"
+#include "wandb/run_file.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kDamaged = 1;
+constexpr int kUsage = 2;
+
+void usage(std::ostream& out) {
+  out << "usage: wandb-image-inspect <run folder or .wandb file>\n"
+         "Checks an offline run's .wandb file and media files.\n"
+         "Exit status: 0 ok, 1 damaged file or missing files, 2 usage error.\n";
+}
+
+std::string str(const wandb::Json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// "key" or the nested_key path joined with '.'.
+std::string item_key(const wandb::Json& item) {
+  if (item.contains("nested_key")) {
+    std::string joined;
+    for (const auto& part : item["nested_key"]) {
+      if (!joined.empty()) joined += '.';
+      joined += part.is_string() ? part.get<std::string>() : part.dump();
+    }
+    return joined;
+  }
+  return str(item, "key");
+}
+
+std::string item_keys(const wandb::Json& record, const char* list) {
+  std::string keys;
+  if (!record.contains(list)) return keys;
+  for (const auto& item : record[list]) keys += (keys.empty() ? "" : ", ") + item_key(item);
+  return keys;
+}
+
+// Media paths a logged value names: "path" of image-file-like values and
+// "filenames" of image lists, where they start with "media/".
+void collect_media_paths(const wandb::Json& value, std::set<std::string>* out) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (it.key() == "path" && it->is_string()) {
+        const auto path = it->get<std::string>();
+        if (path.rfind("media/", 0) == 0) out->insert(path);
+      } else if (it.key() == "filenames" && it->is_array()) {
+        for (const auto& name : *it) {
+          if (name.is_string() && name.get<std::string>().rfind("media/", 0) == 0) {
+            out->insert(name.get<std::string>());
+          }
+        }
+      } else {
+        collect_media_paths(*it, out);
+      }
+    }
+  } else if (value.is_array()) {
+    for (const auto& element : value) collect_media_paths(element, out);
+  }
+}
+
+std::set<std::string> referenced_media(const wandb::Json& record, const char* list) {
+  std::set<std::string> paths;
+  if (!record.contains(list)) return paths;
+  for (const auto& item : record[list]) {
+    const wandb::Json value =
+        wandb::Json::parse(str(item, "value_json"), nullptr, /*allow_exceptions=*/false);
+    if (!value.is_discarded()) collect_media_paths(value, &paths);
+  }
+  return paths;
+}
+
+std::string dump(const wandb::Json& value) {
+  return value.dump(-1, ' ', false, wandb::Json::error_handler_t::replace);
+}
+
+struct Inspection {
+  fs::path files_dir;
+  std::set<std::string> named;  // paths named by Files records so far
+  int missing = 0;
+  int unnamed_references = 0;
+};
+
+bool exists(const Inspection& run, const std::string& relative) {
+  std::error_code ec;
+  return fs::is_regular_file(run.files_dir / fs::path(relative), ec);
+}
+
+std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
+  const wandb::Json& json = record.json;
+  const wandb::Json body = json.contains(record.kind) ? json[record.kind] : wandb::Json::object();
+  std::string line;
+  if (record.kind == "header") {
+    const wandb::Json info = body.value("version_info", wandb::Json::object());
+    line = "producer=" + str(info, "producer") + " min_consumer=" + str(info, "min_consumer");
+  } else if (record.kind == "run") {
+    line = "id=" + str(body, "run_id") + " project=" + str(body, "project");
+    if (body.contains("entity")) line += " entity=" + str(body, "entity");
+    if (body.contains("display_name")) line += " name=" + str(body, "display_name");
+    if (body.contains("starting_step")) line += " starting_step=" + str(body, "starting_step");
+  } else if (record.kind == "config" || record.kind == "summary") {
+    line = "keys: " + item_keys(body, "update");
+    if (body.contains("remove")) line += "; removed: " + item_keys(body, "remove");
+  } else if (record.kind == "history") {
+    const wandb::Json step = body.value("step", wandb::Json::object());
+    line = "step=" + (step.contains("num") ? str(step, "num") : std::string("0")) +
+           " keys: " + item_keys(body, "item");
+  } else if (record.kind == "files") {
+    if (body.contains("files")) {
+      for (const auto& file : body["files"]) {
+        const std::string path = str(file, "path");
+        const bool present = exists(*run, path);
+        run->named.insert(path);
+        if (!present) ++run->missing;
+        if (!line.empty()) line += ", ";
+        line += path + " (" + (file.contains("policy") ? str(file, "policy") : "NOW") +
+                (present ? ")" : ") MISSING");
+      }
+    }
+  } else if (record.kind == "exit") {
+    line = "exit_code=" + (body.contains("exit_code") ? str(body, "exit_code") : "0") +
+           " runtime=" + (body.contains("runtime") ? str(body, "runtime") : "0") + "s";
+  } else if (record.kind == "final") {
+  } else {
+    line = dump(json);
+  }
+  // Media a logged value points at must exist and (for sync to upload it) be
+  // named by an earlier Files record.
+  if (record.kind == "history" || record.kind == "summary") {
+    const auto paths = referenced_media(body, record.kind == "history" ? "item" : "update");
+    for (const auto& path : paths) {
+      if (!exists(*run, path)) {
+        ++run->missing;
+        line += "\n      references missing file " + path;
+      } else if (!run->named.count(path)) {
+        ++run->unnamed_references;
+        line += "\n      references " + path + ", which no earlier files record names";
+      }
+    }
+  }
+  return line;
+}
+
+int inspect(const fs::path& target) {
+  std::error_code ec;
+  fs::path file = target;
+  fs::path run_dir = target.parent_path();
+  if (fs::is_directory(target, ec)) {
+    std::vector<fs::path> candidates;
+    for (const auto& entry : fs::directory_iterator(target, ec)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".wandb") {
+        candidates.push_back(entry.path());
+      }
+    }
+    if (ec) {
+      std::cerr << "wandb-image-inspect: cannot list folder " << target.string() << ": "
+                << ec.message() << "\n";
+      return kDamaged;
+    }
+    if (candidates.size() != 1) {
+      std::cerr << "wandb-image-inspect: expected one .wandb file in " << target.string()
+                << ", got " << candidates.size() << "\n";
+      return kDamaged;
+    }
+    file = candidates.front();
+    run_dir = target;
+  }
+  if (run_dir.empty()) run_dir = ".";
+
+  wandb::RunFileContents contents;
+  try {
+    contents = wandb::read_run_file(file.string());
+  } catch (const wandb::Error& e) {
+    std::cerr << "wandb-image-inspect: " << e.what() << "\n";
+    return kDamaged;
+  }
+
+  Inspection run;
+  run.files_dir = run_dir / "files";
+  std::cout << "file: " << file.string() << " (" << contents.file_bytes << " bytes)\n";
+  std::cout << "header: " << (contents.header_ok ? "ok (:W&B, version 0)" : "incomplete") << "\n";
+  std::cout << "records: " << contents.records.size() << "\n";
+  bool has_exit = false;
+  for (const auto& record : contents.records) {
+    has_exit = has_exit || record.kind == "exit";
+    std::string line = summarize(record, &run);
+    std::cout << "  #" << record.num << " @" << record.offset << " " << record.kind
+              << (line.empty() ? "" : " ") << line << "\n";
+  }
+  if (contents.torn_tail) {
+    std::cout << "tail: TORN after " << contents.valid_bytes << " of " << contents.file_bytes
+              << " bytes: " << contents.tail_error << "\n";
+  } else {
+    std::cout << "tail: complete\n";
+  }
+  if (!has_exit) std::cout << "note: no exit record (wandb sync marks the run as failed)\n";
+
+  const fs::path media = run.files_dir / "media";
+  std::vector<std::string> media_files;
+  if (fs::is_directory(media, ec)) {
+    for (auto it = fs::recursive_directory_iterator(media, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file()) {
+        media_files.push_back(it->path().lexically_relative(run.files_dir).generic_string());
+      }
+    }
+  }
+  std::sort(media_files.begin(), media_files.end());
+  std::cout << "media files under " << media.string() << ": " << media_files.size() << "\n";
+  for (const auto& path : media_files) {
+    std::cout << "  " << path << (run.named.count(path) ? "" : " (named by no files record)")
+              << "\n";
+  }
+  std::cout << "files records name " << run.named.size() << " paths; missing files: " << run.missing
+            << "\n";
+
+  const bool damaged = contents.torn_tail || run.missing > 0;
+  std::cout << (damaged ? "status: DAMAGED\n" : "status: ok\n");
+  return damaged ? kDamaged : kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
+    usage(std::cout);
+    return kOk;
+  }
+  if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-') {
+    usage(std::cerr);
+    return kUsage;
+  }
+  try {
+    return inspect(argv[1]);
+  } catch (const std::exception& e) {
+    std::cerr << "wandb-image-inspect: " << e.what() << "\n";
+    return kDamaged;
+  }
+}
