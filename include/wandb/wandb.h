@@ -8,4 +8,6 @@
 #include "wandb/json.h"
 #include "wandb/masks.h"
 #include "wandb/render.h"
+#include "wandb/run.h"
+#include "wandb/run_file.h"
 #include "wandb/warnings.h"
