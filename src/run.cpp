@@ -7,6 +7,7 @@
 #include <ctime>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
@@ -246,6 +247,11 @@ void write_commit(Run::Impl* impl, Commit& c) {
     std::lock_guard<std::mutex> lock(s.meta_mu);
     files.insert(files.begin(), s.announced.begin(), s.announced.end());
     s.announced.clear();
+    // One Files record per file, even when several images share it.
+    std::set<std::string> seen;
+    files.erase(std::remove_if(files.begin(), files.end(),
+                               [&](const std::string& f) { return !seen.insert(f).second; }),
+                files.end());
     if (s.config_dirty) {
       config = s.config;
       config_changed = true;

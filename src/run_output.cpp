@@ -6,12 +6,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "detail/run_file.h"
 #include "wandb/errors.h"
 
 namespace fs = std::filesystem;
 
 namespace wandb::detail {
 namespace {
+
+// The SDK version whose offline runs these files reproduce.
+constexpr const char* kProducer = "0.20.1";
+constexpr const char* kMinConsumer = "0.10.0";
 
 void write_all(int fd, const std::string& data, const fs::path& path) {
   const char* p = data.data();
@@ -38,17 +43,57 @@ std::string config_yaml(const Json& config) {
   return out;
 }
 
+std::string host_name() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return buf;
+}
+
+template <class Item, class Container>
+void add_items(Container* items, const Json& object) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    Item* item = items->Add();
+    item->set_key(it.key());
+    item->set_value_json(dumps_python(it.value()));
+  }
+}
+
 }  // namespace
 
 struct RunOutput::Impl {
   fs::path files;
   fs::path history_path;
   int history_fd = -1;
+  std::unique_ptr<RunFileWriter> writer;
+  int64_t num = 0;
+
+  wandb_internal::Record next() {
+    wandb_internal::Record r;
+    r.set_num(++num);
+    return r;
+  }
+  wandb_internal::Record config_record(const Json& config) {
+    wandb_internal::Record r = next();
+    add_items<wandb_internal::ConfigItem>(r.mutable_config()->mutable_update(), config);
+    return r;
+  }
+  // One Files record per media file, policy NOW, before the row that uses it.
+  void add_files(std::vector<wandb_internal::Record>& out, const std::vector<std::string>& paths) {
+    for (const auto& path : paths) {
+      wandb_internal::Record r = next();
+      auto* item = r.mutable_files()->add_files();
+      item->set_path(path);
+      item->set_policy(wandb_internal::FilesItem::NOW);
+      item->set_type(wandb_internal::FilesItem::MEDIA);
+      out.push_back(std::move(r));
+    }
+  }
 };
 
 RunOutput::RunOutput(const Run::Impl& run) : impl_(std::make_unique<Impl>()) {
   impl_->files = run.files;
   impl_->history_path = run.files / "wandb-history.jsonl";
+  impl_->writer = std::make_unique<RunFileWriter>((run.root / ("run-" + run.id + ".wandb")).string());
   impl_->history_fd =
       ::open(impl_->history_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (impl_->history_fd < 0) {
@@ -56,6 +101,32 @@ RunOutput::RunOutput(const Run::Impl& run) : impl_(std::make_unique<Impl>()) {
     throw IoError("cannot open file " + impl_->history_path.string() + ": " + std::strerror(code),
                   code);
   }
+  // Header and Run go out now; Config follows in start().
+  std::vector<wandb_internal::Record> records;
+  wandb_internal::Record header = impl_->next();
+  header.mutable_header()->mutable_version_info()->set_producer(kProducer);
+  header.mutable_header()->mutable_version_info()->set_min_consumer(kMinConsumer);
+  records.push_back(std::move(header));
+
+  wandb_internal::Record r = impl_->next();
+  auto* rr = r.mutable_run();
+  const RunOptions& o = run.options;
+  rr->set_run_id(run.id);
+  if (o.entity) rr->set_entity(*o.entity);
+  rr->set_project(o.project);
+  if (o.name) rr->set_display_name(*o.name);
+  if (o.group) rr->set_run_group(*o.group);
+  if (o.job_type) rr->set_job_type(*o.job_type);
+  if (o.notes) rr->set_notes(*o.notes);
+  for (const auto& tag : o.tags) rr->add_tags(tag);
+  rr->set_host(host_name());
+  const auto since_epoch = run.start_wall.time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  rr->mutable_start_time()->set_seconds(seconds.count());
+  rr->mutable_start_time()->set_nanos(static_cast<int32_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
+  records.push_back(std::move(r));
+  impl_->writer->append_all(records);
 }
 
 RunOutput::~RunOutput() {
@@ -65,11 +136,21 @@ RunOutput::~RunOutput() {
 void RunOutput::start(const Json& config) { this->config(config); }
 
 void RunOutput::config(const Json& config) {
+  impl_->writer->append(impl_->config_record(config));
   const std::string text = config_yaml(config);
   write_file_atomic(impl_->files / "config.yaml", text.data(), text.size());
 }
 
-void RunOutput::history(int64_t, const Json& row, const std::vector<std::string>&) {
+void RunOutput::history(int64_t step, const Json& row, const std::vector<std::string>& files) {
+  std::vector<wandb_internal::Record> records;
+  impl_->add_files(records, files);
+  wandb_internal::Record r = impl_->next();
+  auto* history = r.mutable_history();
+  add_items<wandb_internal::HistoryItem>(history->mutable_item(), row);
+  history->mutable_step()->set_num(step);
+  records.push_back(std::move(r));
+  // Files and History in one write: a crash keeps both or neither.
+  impl_->writer->append_all(records);
   // One write per line, so a killed process leaves whole lines only.
   write_all(impl_->history_fd, dumps_python(row) + "\n", impl_->history_path);
 }
@@ -79,10 +160,30 @@ void RunOutput::summary(const Json& summary) {
   write_file_atomic(impl_->files / "wandb-summary.json", text.data(), text.size());
 }
 
-void RunOutput::finish(const Json* config, const Json& summary, const std::vector<std::string>&,
-                       int, double) {
-  if (config) this->config(*config);
+void RunOutput::finish(const Json* config, const Json& summary, const std::vector<std::string>& files,
+                       int exit_code, double runtime_seconds) {
+  std::vector<wandb_internal::Record> records;
+  if (config) records.push_back(impl_->config_record(*config));
+  impl_->add_files(records, files);
+  wandb_internal::Record s = impl_->next();
+  add_items<wandb_internal::SummaryItem>(s.mutable_summary()->mutable_update(), summary);
+  records.push_back(std::move(s));
+  wandb_internal::Record exit = impl_->next();
+  exit.mutable_exit()->set_exit_code(exit_code);
+  exit.mutable_exit()->set_runtime(static_cast<int32_t>(runtime_seconds));
+  records.push_back(std::move(exit));
+  // SEMANTICS §9: the Final record is exactly the bytes A2 01 00 (no num).
+  wandb_internal::Record final_record;
+  final_record.mutable_final();
+  records.push_back(std::move(final_record));
+  impl_->writer->append_all(records);
+  if (config) {
+    const std::string text = config_yaml(*config);
+    write_file_atomic(impl_->files / "config.yaml", text.data(), text.size());
+  }
   this->summary(summary);
+  impl_->writer->sync();
+  impl_->writer->close();
   if (::fsync(impl_->history_fd) != 0) {
     const int code = errno;
     throw IoError("cannot sync file " + impl_->history_path.string() + ": " + std::strerror(code),

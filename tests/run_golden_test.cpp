@@ -208,6 +208,38 @@ Outcome replay(const Json& scenario) {
   if (files != std::vector<std::string>(want_files.begin(), want_files.end())) {
     fail("files: expected " + Json(want_files).dump() + ", got " + Json(files).dump());
   }
+  // The .wandb file says the same: Header, Run, Config first; every media file
+  // in a Files record before the row that uses it; Summary, Exit, Final last.
+  const wandb::test::RunFileView view = wandb::test::read_run_view(run.root());
+  if (view.contents.torn_tail || !view.contents.header_ok) fail(".wandb: damaged: " + view.contents.tail_error);
+  if (view.kinds.size() < 6 || view.kinds[0] != "header" || view.kinds[1] != "run" || view.kinds[2] != "config" ||
+      view.kinds[view.kinds.size() - 3] != "summary" || view.kinds[view.kinds.size() - 2] != "exit" ||
+      view.kinds.back() != "final") {
+    fail(".wandb: unexpected record order " + Json(view.kinds).dump());
+  }
+  if (view.history.size() != rows.size()) fail(".wandb: history rows differ in number from the JSON lines");
+  for (size_t i = 0; i < std::min(view.history.size(), rows.size()); ++i) {
+    Json from_file = view.history[i];
+    if (from_file["_step_num"] != rows[i]["_step"]) fail(".wandb: row " + std::to_string(i) + " step.num differs");
+    from_file.erase("_step_num");
+    if (from_file.dump() != rows[i].dump()) fail(".wandb: row " + std::to_string(i) + " differs from the JSON line");
+    const std::vector<std::string> announced(view.files.begin(), view.files.begin() + view.files_before[i]);
+    for (const auto& item : from_file.items()) {
+      const std::string text = item.value().dump();
+      for (const auto& path : wandb::test::media_files(run.dir())) {
+        if (text.find("\"" + path + "\"") != std::string::npos &&
+            std::find(announced.begin(), announced.end(), path) == announced.end()) {
+          fail(".wandb: " + path + " is used by row " + std::to_string(i) + " before a Files record names it");
+        }
+      }
+    }
+  }
+  for (const auto& path : view.files) {
+    if (!std::filesystem::exists(run.dir() / path)) fail(".wandb: Files record names missing " + path);
+  }
+  if (comparable_config(view.config) != expect["config"]) {
+    fail(".wandb config: expected " + expect["config"].dump() + ", got " + view.config.dump());
+  }
   const Json config = comparable_config(run.config());
   if (config != expect["config"]) {
     fail("config: expected " + expect["config"].dump() + ", got " + config.dump());

@@ -75,3 +75,65 @@ inline std::vector<std::string> normalized_set(const std::vector<std::string>& p
 }
 
 }  // namespace wandb::test
+
+#include "wandb/run_file.h"
+
+namespace wandb::test {
+
+/// What the .wandb file of a run says: history rows rebuilt from their items,
+/// the Files paths in order, and the record kinds in order.
+struct RunFileView {
+  std::vector<std::string> kinds;
+  std::vector<Json> history;              // {key: value} per History record, plus "_step_num"
+  std::vector<std::string> files;         // every Files path, in order
+  std::vector<size_t> files_before;       // for each history row: Files paths seen before it
+  Json config = Json::object();           // the last Config record's values
+  Json summary = Json::object();          // the Summary record's values
+  RunFileContents contents;
+};
+
+inline Json parse_value_json(const std::string& text) {
+  // The SDK writes NaN/Infinity as Python does; nlohmann reads them as null.
+  static const std::regex kNonFinite(R"((-?Infinity|NaN)(?=[,\]}]|$))");
+  return Json::parse(std::regex_replace(text, kNonFinite, "null"));
+}
+
+// The items under record[a][b], or none (empty repeated fields are not rendered).
+inline Json items_to_object(const Json& record, const char* a, const char* b) {
+  Json out = Json::object();
+  if (!record.contains(a) || !record[a].contains(b)) return out;
+  for (const auto& item : record[a][b]) {
+    out[item.value("key", "")] = parse_value_json(item.value("value_json", "null"));
+  }
+  return out;
+}
+
+inline RunFileView read_run_view(const std::filesystem::path& root) {
+  RunFileView view;
+  std::filesystem::path file;
+  for (const auto& e : std::filesystem::directory_iterator(root)) {
+    if (e.path().extension() == ".wandb") file = e.path();
+  }
+  view.contents = read_run_file(file.string());
+  for (const auto& r : view.contents.records) {
+    view.kinds.push_back(r.kind);
+    const Json& j = r.json;
+    if (r.kind == "files") {
+      if (j.contains("files") && j["files"].contains("files")) {
+        for (const auto& f : j["files"]["files"]) view.files.push_back(f.value("path", ""));
+      }
+    } else if (r.kind == "history") {
+      Json row = items_to_object(j, "history", "item");
+      row["_step_num"] = j["history"].contains("step") ? j["history"]["step"].value("num", 0) : 0;
+      view.history.push_back(row);
+      view.files_before.push_back(view.files.size());
+    } else if (r.kind == "config") {
+      view.config = items_to_object(j, "config", "update");
+    } else if (r.kind == "summary") {
+      view.summary = items_to_object(j, "summary", "update");
+    }
+  }
+  return view;
+}
+
+}  // namespace wandb::test

@@ -1,5 +1,6 @@
 // wandb::Run: layout, steps, values, keys, summary, config, the Image binding
 // methods, threads, back-pressure, crash safety and I/O failures.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -587,4 +588,76 @@ TEST(RunFailures, KilledProcessLeavesOnlyCompleteReferencedFiles) {
     }
   }
   EXPECT_GE(rows, 5);
+}
+
+// ---- the .wandb file --------------------------------------------------------------------------
+
+TEST(RunFile, RecordsMatchWhatWasLogged) {
+  wandb::test::TempDir tmp;
+  wandb::Run run(RunOptions{.dir = tmp.path(),
+                            .project = "p",
+                            .entity = "e",
+                            .name = "n",
+                            .group = "g",
+                            .job_type = "train",
+                            .notes = "notes",
+                            .tags = {"a", "b"},
+                            .config = Json{{"lr", 0.1}}});
+  const Image img = gradient_image();
+  run.log({{"img", img}, {"loss", 0.5}});
+  run.log({{"loss", 0.25}});
+  run.finish(3);
+  const fs::path file = run.root() / ("run-" + run.id() + ".wandb");
+  ASSERT_TRUE(fs::exists(file));
+  const wandb::test::RunFileView view = wandb::test::read_run_view(run.root());
+  EXPECT_FALSE(view.contents.torn_tail);
+  const std::vector<std::string> kinds = {"header", "run", "config", "files", "history", "history",
+                                          "summary", "exit", "final"};
+  EXPECT_EQ(view.kinds, kinds);
+  const auto& records = view.contents.records;
+  for (size_t i = 0; i + 1 < records.size(); ++i) EXPECT_EQ(records[i].num, static_cast<int64_t>(i + 1));
+  EXPECT_EQ(records.back().payload, std::string("\xA2\x01\x00", 3));
+  const Json& r = records[1].json["run"];
+  EXPECT_EQ(r["run_id"], run.id());
+  EXPECT_EQ(r["project"], "p");
+  EXPECT_EQ(r["entity"], "e");
+  EXPECT_EQ(r["display_name"], "n");
+  EXPECT_EQ(r["run_group"], "g");
+  EXPECT_EQ(r["job_type"], "train");
+  EXPECT_EQ(r["notes"], "notes");
+  EXPECT_EQ(r["tags"], Json::parse(R"(["a", "b"])"));
+  EXPECT_TRUE(r.contains("start_time"));
+  EXPECT_EQ(view.files, std::vector<std::string>{"media/images/img_0_" + img.sha256().substr(0, 20) + ".png"});
+  EXPECT_EQ(view.history[0]["img"]["sha256"], img.sha256());
+  EXPECT_EQ(view.history[1]["_step_num"], 1);
+  EXPECT_EQ(view.summary["loss"], 0.25);
+  EXPECT_EQ(view.config["lr"], 0.1);
+  EXPECT_EQ(records[records.size() - 2].json["exit"]["exit_code"], 3);
+}
+
+TEST(RunFile, KilledRunStillReadsBack) {
+  // The crash child's run: the .wandb file ends in whole records or a torn tail,
+  // and every Files path it names exists.
+  wandb::test::TempDir tmp;
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    execl(WANDB_CRASH_CHILD, WANDB_CRASH_CHILD, tmp.path().c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const fs::path root = tmp.path() / "wandb" / "latest-run";
+  for (int i = 0; i < 600; ++i) {
+    std::error_code ec;
+    if (fs::exists(root / "run-crashrun.wandb", ec) && fs::file_size(root / "run-crashrun.wandb", ec) > 40000) break;
+    usleep(50 * 1000);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const wandb::test::RunFileView view = wandb::test::read_run_view(root);
+  EXPECT_TRUE(view.contents.header_ok);
+  EXPECT_GE(view.history.size(), 1u);
+  for (const auto& path : view.files) EXPECT_TRUE(fs::exists(root / "files" / path)) << path;
 }
