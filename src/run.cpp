@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -11,6 +13,7 @@
 
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
+#include "wandb/render.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
 
@@ -311,6 +314,20 @@ void worker_loop(Run::Impl* impl) {
   }
 }
 
+// A rendered copy of a logged image; a failure here only warns, since the
+// logged data itself is complete.
+void write_preview(const Run::Impl& impl, const Image& image, const Image::Binding& binding) {
+  try {
+    std::vector<uint8_t> png;
+    if (!cv::imencode(".png", render(image), png)) throw Error("OpenCV could not encode the preview");
+    fs::path path = impl.root / "previews" / binding.path;
+    path.replace_extension(".png");
+    detail::write_file_atomic(path, png.data(), png.size());
+  } catch (const std::exception& e) {
+    warn("cannot write preview of " + binding.path + ": " + e.what());
+  }
+}
+
 // Turns a logged value into a node, queueing one job per image.
 Node make_node(Run::Impl* impl, const std::string& key, const Value& value, const std::string& step,
                const std::shared_ptr<Commit>& commit, std::vector<Job>& jobs) {
@@ -332,6 +349,7 @@ Node make_node(Run::Impl* impl, const std::string& key, const Value& value, cons
         jobs.push_back(Job{[impl, slot, image, key, step, commit] {
                              try {
                                slot->binding = impl->bind(image, key, step, std::nullopt);
+                               if (impl->options.previews) write_preview(*impl, image, *slot->binding);
                              } catch (...) {
                                slot->error = std::current_exception();
                              }

@@ -661,3 +661,31 @@ TEST(RunFile, KilledRunStillReadsBack) {
   EXPECT_GE(view.history.size(), 1u);
   for (const auto& path : view.files) EXPECT_TRUE(fs::exists(root / "files" / path)) << path;
 }
+
+// ---- previews ---------------------------------------------------------------------------------
+
+TEST(RunPreviews, RenderedCopiesAndTheGridTool) {
+  wandb::test::TempDir tmp;
+  wandb::Run run(RunOptions{.dir = tmp.path(), .previews = true});
+  wandb::BoundingBoxes2D boxes({wandb::Box{.position = wandb::BoxCorners{0.1, 0.1, 0.6, 0.6}, .class_id = 1}});
+  const Image img(at::zeros({3, 40, 60}), {.boxes = {{"p", boxes}},
+                                           .masks = {{"m", wandb::ImageMask(at::ones({40, 60}, at::kLong))}}});
+  run.log({{"img", img}, {"batch", std::vector<Image>{img, uniform_image(9, 40, 60)}}});
+  run.finish();
+  const std::string path = "media/images/img_0_" + img.sha256().substr(0, 20) + ".png";
+  const cv::Mat preview = cv::imread((run.root() / "previews" / path).string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(preview.empty());
+  EXPECT_EQ(preview.cols, 60);
+  EXPECT_EQ(preview.rows, 40);
+  EXPECT_NE(preview.at<cv::Vec3b>(4, 6), cv::Vec3b(0, 0, 0));  // the box outline was drawn
+  // The command renders all three images logged at step 0 into one sheet.
+  const fs::path out = tmp / "sheet.png";
+  const std::string cmd = std::string(WANDB_PREVIEW_TOOL) + " " + run.root().string() + " --step 0 -o " +
+                          out.string() + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const cv::Mat sheet = cv::imread(out.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(sheet.empty());
+  EXPECT_GT(sheet.cols, 3 * 60);
+  const std::string missing = std::string(WANDB_PREVIEW_TOOL) + " " + run.root().string() + " --step 7 > /dev/null 2>&1";
+  EXPECT_NE(std::system(missing.c_str()), 0);
+}

@@ -36,14 +36,14 @@ struct RenderOptions {
   /// Draw box layers at all (false hides every box and its label).
   bool draw_boxes = true;
   /// Names of the box layers to draw; empty = every layer. An unknown name is a ValueError.
-  std::vector<std::string> box_layers;
+  std::vector<std::string> box_layers{};
   /// Draw mask layers at all.
   bool draw_masks = true;
   /// Names of the mask layers to draw; empty = every layer. An unknown name is a ValueError.
-  std::vector<std::string> mask_layers;
+  std::vector<std::string> mask_layers{};
   /// Class ids to draw, in boxes and masks alike; empty = every class. With a
   /// selection, boxes without a class_id are not drawn.
-  std::vector<int64_t> classes;
+  std::vector<int64_t> classes{};
   /// Thickness of box outlines in pixels, drawn inwards from the box edge; must be > 0.
   int line_width = 2;
   /// Opacity of mask colours, 0 (invisible) to 1 (opaque). Each mask pixel becomes
@@ -53,7 +53,7 @@ struct RenderOptions {
   /// Leave mask pixels of class 0 (usually "background") untouched, as W&B does by default.
   bool mask_zero_transparent = true;
   /// Colours (B, G, R) that replace the palette for the given class ids.
-  std::map<int64_t, cv::Scalar> class_colors;
+  std::map<int64_t, cv::Scalar> class_colors{};
   /// Label each box with its caption, or its class name when the caption is
   /// missing or empty (the layer's labels; "class_<id>" for an id they lack).
   bool draw_captions = true;
@@ -124,7 +124,7 @@ struct GridOptions {
   /// Draw each image with render(image, render) (true) or show its raw pixels (false).
   bool render_overlays = true;
   /// Options for render() when render_overlays is true.
-  RenderOptions render;
+  RenderOptions render{};
   /// Write each image's caption (ascii_text(), newlines as spaces, shortened with
   /// "..." to fit) centred in a strip under its tile. The strip exists only when
   /// some image has a non-empty caption.

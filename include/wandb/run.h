@@ -86,6 +86,10 @@ struct RunOptions {
   int workers = 0;
   /// Back-pressure: log() waits while queued images hold more bytes than this.
   std::size_t max_queued_bytes = std::size_t{512} << 20;
+  /// Also write, for every logged image, a PNG with its boxes and masks drawn
+  /// (wandb::render with default options) under <run folder>/previews/, at the
+  /// media file's relative path. Outside files/, so `wandb sync` ignores them.
+  bool previews = false;
 };
 
 /// Step value used for media bound outside history ("summary").
