@@ -107,9 +107,15 @@ int main(int argc, char** argv) {
       images.push_back(analyse(data + "/" + name + ".png", name));
     }
 
-    // ---- Logging to a W&B run (wandb::Run) goes here ------------------------------
-    // e.g. run.log({{"segmentation", images}}); the images above are ready to log.
-    // ---- End of logging ---------------------------------------------------------------
+    // Log them to an offline run, one image per key and all of them as a list.
+    wandb::Run run = wandb::init({.dir = ".", .project = "wandb-image-opencv", .name = "otsu-blobs"});
+    wandb::Row row;
+    for (const wandb::Image& image : images) row.set("photos/" + *image.caption(), image);
+    row.set("all", images);
+    run.log(row);
+    run.finish();
+    std::cout << "logged " << images.size() << " images to " << run.root().string()
+              << " (upload: wandb sync " << run.root().string() << ")\n";
 
     wandb::GridOptions grid;
     grid.columns = 2;
