@@ -14,3 +14,9 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/wandb_imageConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/wandb_imageConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/wandb_image)
+
+# The TorchScript ops library (torch_ops/): wandb::image_ops after find_package,
+# or torch.ops.load_library("<prefix>/lib/libwandb_image_ops.so") from Python.
+install(TARGETS wandb_image_ops EXPORT wandb_imageTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES torch_ops/include/wandb/torch_ops.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/wandb)
