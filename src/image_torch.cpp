@@ -59,6 +59,14 @@ StridedSource chw_source(const at::Tensor& t, ElemType type) {
   return s;
 }
 
+// numpy's clip(data, 0, 255).astype(uint8) with NaN -> 0. Clipping and truncation
+// do not depend on precision, so float16 is widened first: LibTorch's CPU backend
+// has no float16 clamp.
+at::Tensor clip_to_uint8(const at::Tensor& x) {
+  const at::Tensor wide = x.scalar_type() == at::kHalf ? x.to(at::kFloat) : x;
+  return at::nan_to_num(wide, 0.0).clamp(0, 255).to(at::kByte);
+}
+
 }  // namespace
 
 at::Tensor tensor_to_uint8_ops(const at::Tensor& data, bool normalize, NormalizeInfo* info) {
@@ -72,7 +80,7 @@ at::Tensor tensor_to_uint8_ops(const at::Tensor& data, bool normalize, Normalize
   NormalizeInfo result;
   at::Tensor y;
   if (!normalize) {
-    y = at::nan_to_num(x, 0.0).clamp(0, 255).to(at::kByte);
+    y = clip_to_uint8(x);
   } else {
     const at::Tensor range = at::stack({x.min(), x.max()}).to(at::kDouble).cpu();
     const double lo = range[0].item<double>();
@@ -86,7 +94,7 @@ at::Tensor tensor_to_uint8_ops(const at::Tensor& data, bool normalize, Normalize
       y = x.add(1).mul(127.5).to(at::kByte);
     } else {
       result.branch = 3;
-      y = at::nan_to_num(x, 0.0).clamp(0, 255).to(at::kByte);
+      y = clip_to_uint8(x);
     }
   }
   if (info) *info = result;

@@ -1,9 +1,52 @@
 #include "wandb/json.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 namespace wandb {
 namespace {
+
+// Python's float repr: the shortest digits that round-trip (std::to_chars gives
+// the same ones), in fixed notation when the decimal exponent is in [-4, 16),
+// else as d.ddde+XX. nlohmann's own output switches to exponents one decade
+// early (1e15 -> "1e+15" where Python prints "1000000000000000.0"), and its
+// Grisu2 digits are not always the shortest (-3.556169393814842e-26).
+std::string python_float(double d) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf - 1, d, std::chars_format::scientific);
+  *r.ptr = '\0';  // for atoi below
+  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+  std::string out;
+  if (s.front() == '-') {
+    out += '-';
+    s.remove_prefix(1);
+  }
+  const size_t e = s.find('e');
+  const int exponent = std::atoi(s.data() + e + 1);
+  std::string digits(s.substr(0, e));
+  if (digits.size() > 1) digits.erase(1, 1);  // the '.' after the first digit
+  const int n = static_cast<int>(digits.size());
+  const int point = exponent + 1;  // digits before the decimal point
+  if (exponent >= -4 && exponent < 16) {
+    if (point <= 0) {
+      out.append("0.").append(static_cast<size_t>(-point), '0').append(digits);
+    } else if (point >= n) {
+      out.append(digits).append(static_cast<size_t>(point - n), '0').append(".0");
+    } else {
+      const auto p = static_cast<size_t>(point);
+      out.append(digits, 0, p).append(".").append(digits, p);
+    }
+    return out;
+  }
+  out += digits[0];
+  if (n > 1) out.append(".").append(digits, 1);
+  char exp[16];
+  std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+  return out.append(exp);
+}
 
 void dump(const Json& v, std::string& out) {
   switch (v.type()) {
@@ -38,13 +81,13 @@ void dump(const Json& v, std::string& out) {
       } else if (std::isinf(d)) {
         out += d > 0 ? "Infinity" : "-Infinity";
       } else {
-        out += v.dump();
+        out += python_float(d);
       }
       break;
     }
     default:
-      // Strings, numbers and literals: nlohmann's output already matches Python's
-      // (shortest round-trip floats, lower-case \u escapes with ensure_ascii).
+      // Strings, integers and literals: nlohmann's output already matches Python's
+      // (lower-case \u escapes with ensure_ascii).
       out += v.dump(-1, ' ', true, Json::error_handler_t::replace);
       break;
   }

@@ -129,8 +129,9 @@ NormalizeInfo run(const StridedSource& s, bool normalize, uint8_t* dst) {
   double lo = 0, hi = 0;
   bool has_nan = false;
   min_max<T>(s, lo, hi, has_nan);
-  info.out_of_range = lo < 0 || hi > 255;
-  // With a NaN, numpy's min and max are NaN and every comparison is false.
+  // With a NaN, numpy's min and max are NaN and every comparison is false: the
+  // SDK neither warns about the range nor takes branch 1 or 2.
+  info.out_of_range = !has_nan && (lo < 0 || hi > 255);
   if (!has_nan && 0 <= lo && hi <= 1) {
     info.branch = 1;
     transform<T>(s, dst, Scale());
