@@ -259,8 +259,8 @@ std::shared_ptr<const Image::Binding> Run::Impl::bind(const Image& image, const 
                                       {"sha256", sha},
                                       {"size", content.size()},
                                       {"path", rel}});
-    add_singleton("bounding_box/class_labels", key + "_wandb_delimeter_" + layer,
-                  boxes.class_labels());
+    b->singletons.push_back(
+        {"bounding_box/class_labels", key + "_wandb_delimeter_" + layer, boxes.class_labels()});
   }
   index = 0;
   for (const auto& [layer, mask] : image.masks()) {
@@ -274,7 +274,7 @@ std::shared_ptr<const Image::Binding> Run::Impl::bind(const Image& image, const 
                                       {"sha256", sha},
                                       {"size", png.size()},
                                       {"path", rel}});
-    add_singleton("mask/class_labels", key + "_wandb_delimeter_" + layer, mask.class_labels());
+    b->singletons.push_back({"mask/class_labels", key + "_wandb_delimeter_" + layer, mask.class_labels()});
   }
   return b;
 }
@@ -286,6 +286,7 @@ void Image::bind_to_run(Run& run, const std::string& key, const Step& step,
   if (!run.impl_) throw StateError("run: expected a live run, got a moved-from one");
   if (run.finished()) throw StateError("run: expected a running run, got a finished one");
   binding_ = run.impl_->bind(*this, key, step.text, id);
+  run.impl_->add_singletons(*binding_);
   run.impl_->announce(binding_->files);
 }
 

@@ -177,14 +177,15 @@ double Run::Impl::timestamp_seconds() const {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void Run::Impl::add_singleton(const std::string& type, const std::string& key,
-                              const ClassLabels& labels) const {
+void Run::Impl::add_singletons(const Image::Binding& binding) const {
   std::lock_guard<std::mutex> lock(state->meta_mu);
-  Json& slot = state->config["_wandb"][type][key];
-  Json entry{{"type", type}, {"key", key}, {"value", labels.to_json()}};
-  if (slot != entry) {
-    slot = std::move(entry);
-    state->config_dirty = true;
+  for (const auto& s : binding.singletons) {
+    Json& slot = state->config["_wandb"][s.type][s.key];
+    Json entry{{"type", s.type}, {"key", s.key}, {"value", s.labels.to_json()}};
+    if (slot != entry) {
+      slot = std::move(entry);
+      state->config_dirty = true;
+    }
   }
 }
 
@@ -203,13 +204,16 @@ void record_error(Run::Impl::State& s, std::exception_ptr error) {
   if (!s.error) s.error = std::move(error);
 }
 
-// Builds a row's JSON from finished media jobs; collects the files written.
-Json assemble(const Entries& entries, std::vector<std::string>& files) {
+// Builds a row's JSON from finished media jobs; collects the files written and
+// the class labels to register, in row order.
+Json assemble(const Entries& entries, std::vector<std::string>& files,
+              std::vector<const Image::Binding*>& bindings_in_order) {
   Json out = Json::object();
   for (const auto& [key, node] : entries) {
     for (const auto& slot : node.slots) {
       if (slot->error) std::rethrow_exception(slot->error);
       files.insert(files.end(), slot->binding->files.begin(), slot->binding->files.end());
+      bindings_in_order.push_back(slot->binding.get());
     }
     switch (node.kind) {
       case Value::Kind::kJson: out[key] = node.json; break;
@@ -224,7 +228,7 @@ Json assemble(const Entries& entries, std::vector<std::string>& files) {
         out[key] = detail::images_json(node.images, bindings);
         break;
       }
-      case Value::Kind::kRow: out[key] = assemble(node.row, files); break;
+      case Value::Kind::kRow: out[key] = assemble(node.row, files, bindings_in_order); break;
     }
   }
   return out;
@@ -233,13 +237,15 @@ Json assemble(const Entries& entries, std::vector<std::string>& files) {
 void write_commit(Run::Impl* impl, Commit& c) {
   auto& s = *impl->state;
   std::vector<std::string> files;
+  std::vector<const Image::Binding*> bindings;
   Json row;
   try {
-    row = assemble(c.entries, files);
+    row = assemble(c.entries, files, bindings);
   } catch (...) {
     record_error(s, std::current_exception());
     return;  // a row whose media failed is not written
   }
+  for (const Image::Binding* b : bindings) impl->add_singletons(*b);
   row["_step"] = c.step;
   row["_runtime"] = c.runtime;
   row["_timestamp"] = c.timestamp;

@@ -25,6 +25,15 @@ struct Image::Binding {
   Layers<Json> boxes;  // layer -> {"_type": "boxes2D", "sha256", "size", "path"}
   Layers<Json> masks;  // layer -> {"_type": "mask", ...}
   std::vector<std::string> files;  // every file written, relative to files/
+  /// Class labels to register in config["_wandb"], in the SDK's order (boxes,
+  /// then masks); applied when the row is committed, so the config's key order
+  /// follows log() order whatever order the workers finish in.
+  struct Singleton {
+    std::string type;
+    std::string key;
+    ClassLabels labels;
+  };
+  std::vector<Singleton> singletons;
 };
 
 namespace detail {
@@ -65,9 +74,8 @@ struct Run::Impl {
   std::shared_ptr<const Image::Binding> bind(const Image& image, const std::string& key,
                                              const std::string& step,
                                              const std::optional<std::string>& id) const;
-  /// Registers a layer's class labels in config["_wandb"] (the SDK's _add_singleton).
-  void add_singleton(const std::string& type, const std::string& key,
-                     const ClassLabels& labels) const;
+  /// Registers a binding's class labels in config["_wandb"] (the SDK's _add_singleton).
+  void add_singletons(const Image::Binding& binding) const;
   /// Records files written outside a history row, for the next Files record.
   void announce(const std::vector<std::string>& paths) const;
 
