@@ -355,6 +355,44 @@ TEST_P(ImageTensorNormalize, ConstantAndNonFiniteImages) {
   EXPECT_EQ(px({kNaN, kInf, -kInf, 7.9}, false), (std::vector<uint8_t>{0, 255, 0, 7}));
 }
 
+// Images large enough for the kernel's block paths (SIMD min/max lanes, the
+// float16 lookup table from 2^17 elements), with a width that leaves a tail,
+// and the value that decides the branch placed in the body or in the tail.
+TEST_P(ImageTensorNormalize, LargeImagesEveryBranch) {
+  const DtypeCase& d = GetParam();
+  const int64_t c = 3, h = 256, w = 259;  // 198,912 values
+  const size_t n = static_cast<size_t>(c * h * w);
+  auto check = [&](const std::vector<double>& values, Branch branch, bool normalize = true) {
+    const at::Tensor t = make_tensor(values, {c, h, w}, d.type);
+    EXPECT_TRUE(same_tensor(Image(t, {.normalize = normalize}).pixels(),
+                            expected_chw(doubles_of(t), c, h, w, branch, d.precision)));
+  };
+  for (size_t at_index : {size_t{1000}, n - 1}) {
+    SCOPED_TRACE("deciding value at " + std::to_string(at_index));
+    std::vector<double> v = fill({}, n, 0, 1, !d.is_float, 11);
+    check(v, Branch::kScale);
+    if (d.min < 0) {
+      v[at_index] = -1;
+      check(v, Branch::kShift);
+    }
+    if (d.max > 1) {
+      v[at_index] = 2;
+      check(v, Branch::kClip);
+    }
+    if (d.is_float) {
+      v = fill({}, n, 0, 1, false, 12);
+      v[at_index] = kNaN;  // NaN anywhere: branch 3
+      check(v, Branch::kClip);
+    }
+  }
+  {
+    SCOPED_TRACE("branch 3 and normalize=false over the whole range");
+    const std::vector<double> v = fill({d.min, d.max}, n, d.min, d.max, !d.is_float, 13);
+    if (d.max > 1) check(v, Branch::kClip);
+    check(v, Branch::kClip, false);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Dtypes, ImageTensorNormalize, ::testing::ValuesIn(kTensorDtypes),
                          [](const auto& info) { return std::string(info.param.name); });
 
