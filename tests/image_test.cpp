@@ -582,6 +582,15 @@ TEST_P(ImageDevicePathMatchesCpu, EveryScenario) {
       EXPECT_TRUE(same_tensor(ops, Image(t, {.normalize = normalize}).pixels()));
       EXPECT_EQ(ops_info.branch, cpu_info.branch);
       EXPECT_EQ(ops_info.out_of_range, cpu_info.out_of_range);
+      // The route off the CPU copies the device result straight into the buffer.
+      wandb::detail::NormalizeInfo buffer_info;
+      const wandb::detail::PixelBuffer px =
+          wandb::detail::tensor_to_pixels_ops(t, normalize, &buffer_info);
+      EXPECT_EQ(px.height, 16);
+      EXPECT_EQ(px.width, 17);
+      EXPECT_EQ(px.channels, 3);
+      EXPECT_EQ(px.data, bytes_of(ops));
+      EXPECT_EQ(buffer_info.branch, cpu_info.branch);
       // 2-D and non-contiguous inputs take the same route.
       const at::Tensor plane = t[1];
       EXPECT_TRUE(same_tensor(wandb::detail::tensor_to_uint8_ops(plane, normalize, nullptr),

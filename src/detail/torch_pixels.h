@@ -11,7 +11,13 @@ namespace wandb::detail {
 /// CPU kernel; callable on CPU tensors so tests can compare the two.
 at::Tensor tensor_to_uint8_ops(const at::Tensor& data, bool normalize, NormalizeInfo* info);
 
-/// Any tensor to log-ready pixels before mode conversion.
+/// The same route into a pixel buffer: uint8 on the device, then one copy to
+/// the host, straight into the buffer. Used for tensors off the CPU;
+/// callable on CPU tensors for tests.
+PixelBuffer tensor_to_pixels_ops(const at::Tensor& data, bool normalize, NormalizeInfo* info);
+
+/// Any tensor to log-ready pixels before mode conversion: the CPU kernel for
+/// CPU tensors, tensor_to_pixels_ops otherwise.
 PixelBuffer tensor_to_pixels(const at::Tensor& data, bool normalize, NormalizeInfo* info);
 
 /// Throws for undefined, sparse, wrong-rank or unsupported-dtype tensors.
