@@ -21,6 +21,7 @@ void Image::Data::ensure_encoded() const {
     // kFile and kEncoded set their bytes at construction; only pixels encode here.
     bytes_ = detail::encode(pixels, format, png_level, jpeg_quality);
     sha_ = detail::sha256_hex(bytes_.data(), bytes_.size());
+    encoded_.store(true, std::memory_order_release);
   });
 }
 

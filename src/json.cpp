@@ -16,33 +16,38 @@ namespace {
 // Grisu2 digits are not always the shortest (-3.556169393814842e-26).
 std::string python_float(double d) {
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf - 1, d, std::chars_format::scientific);
-  *r.ptr = '\0';  // for atoi below
+  const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
   std::string out;
+  out.reserve(32);
   if (s.front() == '-') {
-    out += '-';
+    out.push_back('-');
     s.remove_prefix(1);
   }
   const size_t e = s.find('e');
-  const int exponent = std::atoi(s.data() + e + 1);
-  std::string digits(s.substr(0, e));
-  if (digits.size() > 1) digits.erase(1, 1);  // the '.' after the first digit
-  const int n = static_cast<int>(digits.size());
+  std::string_view exp_text = s.substr(e + 1);
+  if (exp_text.front() == '+') exp_text.remove_prefix(1);
+  int exponent = 0;
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exponent);
+  char digits[32];
+  size_t n = 0;
+  for (char c : s.substr(0, e)) {
+    if (c != '.') digits[n++] = c;  // drop the '.' after the first digit
+  }
   const int point = exponent + 1;  // digits before the decimal point
   if (exponent >= -4 && exponent < 16) {
     if (point <= 0) {
-      out.append("0.").append(static_cast<size_t>(-point), '0').append(digits);
-    } else if (point >= n) {
-      out.append(digits).append(static_cast<size_t>(point - n), '0').append(".0");
+      out.append("0.").append(static_cast<size_t>(-point), '0').append(digits, n);
+    } else if (static_cast<size_t>(point) >= n) {
+      out.append(digits, n).append(static_cast<size_t>(point) - n, '0').append(".0");
     } else {
       const auto p = static_cast<size_t>(point);
-      out.append(digits, 0, p).append(".").append(digits, p);
+      out.append(digits, p).append(1, '.').append(digits + p, n - p);
     }
     return out;
   }
-  out += digits[0];
-  if (n > 1) out.append(".").append(digits, 1);
+  out.push_back(digits[0]);
+  if (n > 1) out.append(1, '.').append(digits + 1, n - 1);
   char exp[16];
   std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
   return out.append(exp);

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "detail/codec.h"
+#include "detail/image_data.h"
 #include "detail/run_impl.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
@@ -229,9 +230,6 @@ std::shared_ptr<const Image::Binding> Run::Impl::bind(const Image& image, const 
   const std::string safe = detail::safe_media_key(key);
   auto b = std::make_shared<Image::Binding>();
   b->run = this;
-  const std::vector<uint8_t>& bytes = image.encoded();
-  b->sha256 = image.sha256();
-  b->size = static_cast<int64_t>(bytes.size());
   // The SDK's id_ for layers grows with each layer index when an id is given.
   std::optional<std::string> running = id;
   const auto file_name = [&](const std::string& sha, const std::string& ext) {
@@ -244,8 +242,12 @@ std::shared_ptr<const Image::Binding> Run::Impl::bind(const Image& image, const 
     if (id || !fs::exists(path, ec)) detail::write_file_atomic(path, data, size);
     b->files.push_back(rel);
   };
-  b->path = "media/images/" + file_name(b->sha256, image.extension());
-  write(b->path, bytes.data(), bytes.size());
+  detail::ImageAccess::data(image).with_encoded([&](const detail::Bytes& bytes, const std::string& sha) {
+    b->sha256 = sha;
+    b->size = static_cast<int64_t>(bytes.size());
+    b->path = "media/images/" + file_name(sha, image.extension());
+    write(b->path, bytes.data(), bytes.size());
+  });
 
   int index = 0;
   for (const auto& [layer, boxes] : image.boxes()) {

@@ -18,6 +18,9 @@ namespace wandb {
 
 class Run;
 struct Step;
+namespace detail {
+struct ImageAccess;
+}  // namespace detail
 
 /// Named layers in the order given (the SDK keeps dict order).
 template <class T>
@@ -163,6 +166,7 @@ class Image {
   std::shared_ptr<const Binding> binding_;
 
   friend class Run;
+  friend struct detail::ImageAccess;
 };
 
 }  // namespace wandb

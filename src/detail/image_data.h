@@ -1,6 +1,7 @@
 // The shared, immutable state behind wandb::Image and its lazily encoded file.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +31,19 @@ struct Image::Data {
   /// Log-ready pixels (files and encoded bytes: decoded on first use).
   const detail::PixelBuffer& pixel_buffer() const;
 
+  /// Calls `use` with the encoded bytes and their hash without keeping them in
+  /// the image when they were not encoded yet (a run's workers use this, so
+  /// logged images do not hold their files in memory).
+  template <class F>
+  void with_encoded(F&& use) const {
+    if (kind != Kind::kPixels || encoded_.load(std::memory_order_acquire)) {
+      use(bytes(), sha256());
+      return;
+    }
+    const detail::Bytes b = detail::encode(pixels, format, png_level, jpeg_quality);
+    use(b, detail::sha256_hex(b.data(), b.size()));
+  }
+
   // Set at construction for kFile, kEncoded and kReference.
   void set_bytes(detail::Bytes b);
   void set_reference_hash(std::string url_hash) { sha_ = std::move(url_hash); }
@@ -37,6 +51,7 @@ struct Image::Data {
  private:
   void ensure_encoded() const;
   mutable std::once_flag encode_once_;
+  mutable std::atomic<bool> encoded_{false};
   mutable detail::Bytes bytes_;
   mutable std::string sha_;
   mutable std::once_flag decode_once_;
@@ -44,6 +59,11 @@ struct Image::Data {
 };
 
 namespace detail {
+
+/// The library's own access to an Image's shared state.
+struct ImageAccess {
+  static const Image::Data& data(const Image& image) { return *image.data_; }
+};
 
 /// Default zlib level for PNG files (see README, "PNG settings").
 constexpr int kDefaultPngLevel = 1;
