@@ -115,7 +115,10 @@ PixelBuffer tensor_to_pixels_ops(const at::Tensor& data, bool normalize, Normali
   out.channels = static_cast<int>(chw.size(0));
   out.height = static_cast<int>(chw.size(1));
   out.width = static_cast<int>(chw.size(2));
-  out.data.resize(static_cast<size_t>(chw.numel()));
+  const auto size = static_cast<size_t>(chw.numel());
+  out.data.reserve(size);
+  advise_huge_pages(out.data.data(), size);
+  out.data.resize(size);
   at::from_blob(out.data.data(), {out.height, out.width, out.channels}, at::kByte)
       .copy_(chw.permute({1, 2, 0}));
   return out;

@@ -11,8 +11,31 @@ namespace wandb::detail {
 
 using Bytes = std::vector<uint8_t>;
 
+/// How libpng writes a PNG. The values are zlib's and libpng's own constants,
+/// repeated here so that this header needs neither zlib.h nor png.h.
+struct PngSettings {
+  enum Strategy { kDefaultStrategy = 0, kFiltered = 1, kHuffmanOnly = 2, kRle = 3, kFixed = 4 };
+  enum Filter {
+    kFilterNone = 0x08,
+    kFilterSub = 0x10,
+    kFilterUp = 0x20,
+    kFilterAvg = 0x40,
+    kFilterPaeth = 0x80,
+    kFilterAll = 0xF8,  // adaptive: the best of the five per row (libpng's heuristic)
+  };
+  int level = 1;          // zlib level 0-9
+  int strategy = kRle;    // zlib strategy
+  int filters = kFilterAll;  // mask of Filter values libpng may choose from per row
+};
+
+/// The settings used for a zlib level (the png_compression option): the
+/// library default is chosen by measurement, see README "PNG settings".
+PngSettings png_settings_for_level(int level);
+
 /// PNG through libpng: colour type from the channel count (L, LA, RGB, RGBA).
 Bytes encode_png(const uint8_t* data, int height, int width, int channels, int level);
+Bytes encode_png(const uint8_t* data, int height, int width, int channels,
+                 const PngSettings& settings);
 /// Encodes `pixels` (RGB order) as png, jpg/jpeg or bmp.
 Bytes encode(const PixelBuffer& pixels, const std::string& file_type, int png_level,
              int jpeg_quality);

@@ -6,6 +6,10 @@
 #include <sstream>
 #include <type_traits>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
@@ -352,12 +356,30 @@ NormalizeInfo run(const StridedSource& s, bool normalize, uint8_t* dst) {
 
 }  // namespace
 
+void advise_huge_pages(void* data, std::size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  if (size < 2 * kHuge) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t last = (begin + size) & ~(kHuge - 1);
+  // Only whole huge pages inside the buffer; a refusal (THP disabled) is fine.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)size;
+#endif
+}
+
 PixelBuffer normalize_to_uint8(const StridedSource& s, bool normalize, NormalizeInfo* info) {
   PixelBuffer out;
   out.height = static_cast<int>(s.height);
   out.width = static_cast<int>(s.width);
   out.channels = static_cast<int>(s.channels);
-  out.data.resize(static_cast<size_t>(s.height * s.width * s.channels));
+  const auto size = static_cast<size_t>(s.height * s.width * s.channels);
+  out.data.reserve(size);
+  advise_huge_pages(out.data.data(), size);
+  out.data.resize(size);
   uint8_t* dst = out.data.data();
   NormalizeInfo result;
   switch (s.type) {

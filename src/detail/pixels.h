@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ struct StridedSource {
   int64_t stride_h = 0, stride_w = 0, stride_c = 0;
   std::array<int, 4> channel_map{0, 1, 2, 3};
 };
+
+/// Hints that a buffer about to be written should be backed by transparent
+/// huge pages (Linux, madvise; buffers of 4 MiB and more, otherwise nothing):
+/// first writes then fault 2 MiB at a time instead of 4 KiB, which matters
+/// where page faults are slow (virtual machines).
+void advise_huge_pages(void* data, std::size_t size);
 
 /// What the normalisation did, for warnings and tests.
 struct NormalizeInfo {
