@@ -1,0 +1,142 @@
+// Run::log: what the caller pays (images built before timing: building them is
+// the pixel copy, not log()'s cost) and the drained throughput (log + finish)
+// with one and with two background workers.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "wandb/image.h"
+#include "wandb/run.h"
+
+namespace wandb::bench {
+namespace {
+
+constexpr int kListSize = 64;
+constexpr int kCropSize = 224;
+
+std::vector<Image> make_crops() {
+  std::vector<Image> images;
+  for (const cv::Mat& crop : astronaut_crops(kListSize, kCropSize)) {
+    images.emplace_back(to_unit_float(crop));
+  }
+  return images;
+}
+
+Image make_photo() { return Image(to_unit_float(astronaut_bgr(512))); }
+
+RunOptions run_options(const TempDir& dir, int workers) {
+  RunOptions o;
+  o.dir = dir.path();
+  o.project = "bench";
+  o.workers = workers;
+  // The caller-side benchmarks log faster than the workers drain: no waiting.
+  o.max_queued_bytes = std::size_t{64} << 30;
+  return o;
+}
+
+// log() of one image or one list per iteration into one run; `encoded` images
+// were hashed before timing, so the workers only write files.
+template <class MakeValue>
+void caller_side(benchmark::State& state, MakeValue make_value, bool encoded) {
+  std::vector<Value> values;
+  for (int64_t i = 0; i < state.max_iterations; ++i) {
+    values.push_back(make_value());
+    if (encoded) {
+      for (const Image& image : values.back().images()) image.sha256();
+    }
+  }
+  TempDir dir;
+  Run run(run_options(dir, 0));
+  size_t i = 0;
+  for (auto _ : state) run.log({{"images", values[i++]}});
+  run.finish();  // after the loop: not timed
+  const auto images = static_cast<int64_t>(values.front().images().size());
+  state.SetItemsProcessed(state.iterations() * images);
+  state.counters["images"] = static_cast<double>(images);
+}
+
+// log() + finish() of fresh images into a fresh run per iteration.
+template <class MakeValue>
+void drained(benchmark::State& state, MakeValue make_value, int workers) {
+  int64_t images = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const Value value = make_value();
+    auto dir = std::make_unique<TempDir>();
+    auto run = std::make_unique<Run>(run_options(*dir, workers));
+    state.ResumeTiming();
+    run->log({{"images", value}});
+    run->finish();
+    state.PauseTiming();
+    images += static_cast<int64_t>(value.images().size());
+    run.reset();
+    dir.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(images);
+  state.counters["images"] = static_cast<double>(images) / static_cast<double>(state.iterations());
+}
+
+// log() + finish() of `value` into a fresh run; returns milliseconds.
+double drain_ms(const Value& value, int workers) {
+  TempDir dir;
+  Run run(run_options(dir, workers));
+  return Pairs::time_ms([&] {
+    run.log({{"images", value}});
+    run.finish();
+  });
+}
+
+}  // namespace
+
+void register_log_benchmarks() {
+  const auto single = [] { return Value(make_photo()); };
+  const auto list = [] { return Value(make_crops()); };
+  for (bool encoded : {true, false}) {
+    const std::string suffix = encoded ? "encoded" : "fresh";
+    add_benchmark("log/caller/single512_" + suffix,
+                  [=](benchmark::State& s) { caller_side(s, single, encoded); })
+        ->Iterations(100)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    add_benchmark("log/caller/list64x224_" + suffix,
+                  [=](benchmark::State& s) { caller_side(s, list, encoded); })
+        ->Iterations(20)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
+  // The target's measurement: the 64-image list drained by 2 workers and by
+  // 1, alternating (fresh images each time: encoding is part of the work).
+  add_benchmark("paired/drained_list64x224_w2_vs_w1",
+                [](benchmark::State& state) {
+                  Pairs pairs;
+                  for (auto _ : state) {
+                    const Value one = Value(make_crops()), two = Value(make_crops());
+                    const double w1_ms = drain_ms(one, 1);
+                    const double w2_ms = drain_ms(two, 2);
+                    pairs.add(w1_ms, w2_ms);
+                  }
+                  pairs.report(state, "w1", "w2");
+                })
+      ->Iterations(8)
+      ->Repetitions(1)  // the pairs are the repetitions
+      ->Unit(benchmark::kMillisecond);
+  for (int workers : {1, 2}) {
+    const std::string w = "/workers:" + std::to_string(workers);
+    add_benchmark("log/drained/single512" + w,
+                  [=](benchmark::State& s) { drained(s, single, workers); })
+        ->MinTime(0.5)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    add_benchmark("log/drained/list64x224" + w,
+                  [=](benchmark::State& s) { drained(s, list, workers); })
+        ->MinTime(0.5)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+}
+
+}  // namespace wandb::bench
