@@ -5,6 +5,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "golden_support.h"
 #include "test_support.h"
 #include "wandb/errors.h"
 #include "wandb/image.h"
@@ -31,49 +32,16 @@ const json& find_case(const std::string& id) {
   throw std::runtime_error("no golden case " + id);
 }
 
-at::ScalarType torch_dtype(const std::string& name) {
-  static const std::map<std::string, at::ScalarType> kTypes = {
-      {"bool", at::kBool},     {"uint8", at::kByte},     {"int8", at::kChar},
-      {"int16", at::kShort},   {"int32", at::kInt},      {"int64", at::kLong},
-      {"float16", at::kHalf},  {"bfloat16", at::kBFloat16}, {"float32", at::kFloat},
-      {"float64", at::kDouble}};
-  return kTypes.at(name);
-}
-
-int cv_depth(const std::string& name) {
-  static const std::map<std::string, int> kDepths = {
-      {"uint8", CV_8U},  {"int8", CV_8S},    {"uint16", CV_16U},  {"int16", CV_16S},
-      {"int32", CV_32S}, {"float32", CV_32F}, {"float64", CV_64F}, {"float16", CV_16F}};
-  return kDepths.at(name);
-}
-
 std::vector<int64_t> shape_of(const json& input) { return input["shape"].get<std::vector<int64_t>>(); }
 
 at::Tensor make_tensor(const json& input) {
-  const std::vector<double> values = input["data"].get<std::vector<double>>();
-  return at::tensor(values, at::kDouble).reshape(shape_of(input)).to(torch_dtype(input["dtype"]));
+  return wandb::test::make_tensor(input["data"].get<std::vector<double>>(), shape_of(input),
+                                  wandb::test::torch_dtype(input["dtype"]));
 }
 
-// The SDK received an H x W (x C) numpy array in RGB(A) order; OpenCV wants BGR(A).
 cv::Mat make_mat(const json& input) {
-  const std::vector<int64_t> shape = shape_of(input);
-  const std::vector<double> values = input["data"].get<std::vector<double>>();
-  const int h = static_cast<int>(shape[0]);
-  const int w = static_cast<int>(shape.size() > 1 ? shape[1] : 1);
-  const int c = static_cast<int>(shape.size() > 2 ? shape[2] : 1);
-  cv::Mat as_double(h, w, CV_64FC(c));
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      for (int k = 0; k < c; ++k) {
-        int src = k;
-        if ((c == 3 || c == 4) && k < 3) src = 2 - k;
-        as_double.ptr<double>(y)[x * c + k] = values[(static_cast<size_t>(y) * w + x) * c + src];
-      }
-    }
-  }
-  cv::Mat out;
-  as_double.convertTo(out, CV_MAKETYPE(cv_depth(input["dtype"]), c));
-  return out;
+  return wandb::test::numpy_to_mat(input["data"].get<std::vector<double>>(), shape_of(input),
+                                   input["dtype"]);
 }
 
 wandb::ImageOptions options_of(const json& args) {

@@ -36,6 +36,9 @@
 
 namespace {
 
+using wandb::test::sha256_of;
+using wandb::test::Warnings;
+
 using wandb::Image;
 using wandb::ImageOptions;
 namespace fs = std::filesystem;
@@ -45,40 +48,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // ---- helpers ------------------------------------------------------------------
 
-// Passes when `f` throws exactly an E (or a subclass) whose what() contains `fragment`.
-template <class E, class F>
-::testing::AssertionResult throws_with(F&& f, const std::string& fragment) {
-  try {
-    f();
-  } catch (const E& e) {
-    if (std::string(e.what()).find(fragment) != std::string::npos) {
-      return ::testing::AssertionSuccess();
-    }
-    return ::testing::AssertionFailure()
-           << "message \"" << e.what() << "\" does not contain \"" << fragment << "\"";
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw another exception type: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw";
-}
-#define EXPECT_THROW_MSG(statement, type, fragment) \
-  EXPECT_TRUE(throws_with<type>([&] { (void)(statement); }, fragment))
-
-std::string sha256_of(const void* data, size_t size) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data, size, digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest failed");
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-std::string sha256_of(const std::vector<uint8_t>& b) { return sha256_of(b.data(), b.size()); }
 
 std::vector<uint8_t> file_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

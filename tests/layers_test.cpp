@@ -30,6 +30,9 @@
 
 namespace {
 
+using wandb::test::sha256_of;
+using wandb::test::Warnings;
+
 using wandb::BoundingBoxes2D;
 using wandb::Box;
 using wandb::BoxCenter;
@@ -44,39 +47,6 @@ namespace fs = std::filesystem;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Passes when `f` throws exactly an E (or a subclass) whose what() contains `fragment`.
-template <class E, class F>
-::testing::AssertionResult throws_with(F&& f, const std::string& fragment) {
-  try {
-    f();
-  } catch (const E& e) {
-    if (std::string(e.what()).find(fragment) != std::string::npos) {
-      return ::testing::AssertionSuccess();
-    }
-    return ::testing::AssertionFailure()
-           << "message \"" << e.what() << "\" does not contain \"" << fragment << "\"";
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw another exception type: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw";
-}
-#define EXPECT_THROW_MSG(statement, type, fragment) \
-  EXPECT_TRUE(throws_with<type>([&] { (void)(statement); }, fragment))
-
-std::string sha256_of(const std::vector<uint8_t>& b) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(b.data(), b.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest failed");
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
 
 std::vector<uint8_t> file_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

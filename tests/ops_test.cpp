@@ -28,39 +28,11 @@ using wandb::Json;
 
 namespace {
 
+using wandb::test::expect_error;
+using wandb::test::Warnings;
+
 // ---- helpers ------------------------------------------------------------------
 
-template <class E, class F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception containing \"" << fragment << "\"";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected another exception type for \"" << fragment << "\", got "
-                  << typeid(e).name() << ": " << e.what();
-  }
-}
-
-// Collects warnings for the lifetime of the object.
-struct Warnings {
-  std::vector<std::string> seen;
-  std::mutex mu;
-  Warnings() {
-    wandb::set_warning_handler([this](const std::string& m) {
-      std::lock_guard<std::mutex> lock(mu);
-      seen.push_back(m);
-    });
-  }
-  ~Warnings() { wandb::set_warning_handler(nullptr); }
-  int count(const std::string& fragment) {
-    std::lock_guard<std::mutex> lock(mu);
-    int n = 0;
-    for (const auto& s : seen) n += s.find(fragment) != std::string::npos;
-    return n;
-  }
-};
 
 c10::OperatorHandle op(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "");

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <opencv2/core.hpp>
 
+#include "golden_support.h"
 #include "run_support.h"
 #include "test_support.h"
 #include "wandb/errors.h"
@@ -51,21 +52,6 @@ std::vector<double> fill_values(const Json& spec, int64_t n) {
   return v;
 }
 
-at::ScalarType torch_dtype(const std::string& name) {
-  static const std::map<std::string, at::ScalarType> kTypes = {
-      {"uint8", at::kByte}, {"int8", at::kChar},    {"int16", at::kShort},  {"int32", at::kInt},
-      {"int64", at::kLong}, {"float16", at::kHalf}, {"float32", at::kFloat}, {"float64", at::kDouble},
-      {"bool", at::kBool}};
-  return kTypes.at(name);
-}
-
-int cv_depth(const std::string& name) {
-  static const std::map<std::string, int> kDepths = {
-      {"uint8", CV_8U},  {"int8", CV_8S},     {"uint16", CV_16U},  {"int16", CV_16S},
-      {"int32", CV_32S}, {"float32", CV_32F}, {"float64", CV_64F}, {"float16", CV_16F}};
-  return kDepths.at(name);
-}
-
 int64_t numel(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
@@ -74,28 +60,12 @@ int64_t numel(const std::vector<int64_t>& shape) {
 
 at::Tensor make_tensor(const Json& spec, at::ScalarType dtype) {
   const auto shape = spec["shape"].get<std::vector<int64_t>>();
-  return at::tensor(fill_values(spec, numel(shape)), at::kDouble).reshape(shape).to(dtype);
+  return wandb::test::make_tensor(fill_values(spec, numel(shape)), shape, dtype);
 }
 
-// numpy H x W (x C) in RGB(A) order -> Mat in BGR(A) order.
 cv::Mat make_mat(const Json& spec) {
   const auto shape = spec["shape"].get<std::vector<int64_t>>();
-  const std::vector<double> v = fill_values(spec, numel(shape));
-  const int h = static_cast<int>(shape[0]);
-  const int w = static_cast<int>(shape.size() > 1 ? shape[1] : 1);
-  const int c = static_cast<int>(shape.size() > 2 ? shape[2] : 1);
-  cv::Mat m(h, w, CV_64FC(c));
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      for (int k = 0; k < c; ++k) {
-        const int src = (c == 3 || c == 4) && k < 3 ? 2 - k : k;
-        m.ptr<double>(y)[x * c + k] = v[(static_cast<size_t>(y) * w + x) * c + src];
-      }
-    }
-  }
-  cv::Mat out;
-  m.convertTo(out, CV_MAKETYPE(cv_depth(spec.value("dtype", "float64")), c));
-  return out;
+  return wandb::test::numpy_to_mat(fill_values(spec, numel(shape)), shape, spec.value("dtype", "float64"));
 }
 
 wandb::Image make_image(const Json& spec) {
@@ -121,7 +91,7 @@ wandb::Image make_image(const Json& spec) {
   }
   const Json& data = spec["data"];
   if (data.value("source", "numpy") == "torch") {
-    return wandb::Image(make_tensor(data, torch_dtype(data.value("dtype", "float64"))), o);
+    return wandb::Image(make_tensor(data, wandb::test::torch_dtype(data.value("dtype", "float64"))), o);
   }
   return wandb::Image(make_mat(data), o);
 }
