@@ -159,6 +159,12 @@ def main():
                  "%s / %s img/s" % ("%.0f" % w2 if w2 else "-", "%.0f" % w1 if w1 else "-"),
                  fmt_ratio(sp), ">= %.2fx" % SPEEDUP_TARGET,
                  verdict(None if sp is None else sp >= SPEEDUP_TARGET)])
+    paired = "paired/bare_encoder_64x224_2threads_vs_1"
+    if counter(paired, "t1_per_t2"):
+        rows.append(["  (machine's ceiling: bare cv::imencode, 2 threads vs 1)",
+                     "%.0f / %.0f img/s" % (64000.0 / counter(paired, "t2_ms"),
+                                            64000.0 / counter(paired, "t1_ms")),
+                     fmt_ratio(counter(paired, "t1_per_t2")), "-", ""])
     for name, label in [("log/caller/single512_encoded", "log() caller, one image"),
                         ("log/caller/single512_fresh", "log() caller, one image (not encoded)"),
                         ("log/caller/list64x224_encoded", "log() caller, 64-image list"),
