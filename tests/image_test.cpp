@@ -43,17 +43,13 @@ using wandb::Image;
 using wandb::ImageOptions;
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using wandb::test::file_bytes;
+using wandb::test::kInf;
+using wandb::test::kNaN;
 
 // ---- helpers ------------------------------------------------------------------
 
 
-std::vector<uint8_t> file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 void write_file(const fs::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);

@@ -31,7 +31,6 @@
 namespace {
 
 using wandb::test::sha256_of;
-using wandb::test::Warnings;
 
 using wandb::BoundingBoxes2D;
 using wandb::Box;
@@ -44,15 +43,11 @@ using wandb::ImageMask;
 using wandb::Json;
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using wandb::test::file_bytes;
+using wandb::test::kInf;
+using wandb::test::kNaN;
 
 
-std::vector<uint8_t> file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
 
 ClassLabels labels(std::vector<ClassLabels::value_type> items) {
   return ClassLabels(std::move(items));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -53,6 +54,16 @@ class TempDir {
 inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;
+}
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// The whole file's bytes.
+inline std::vector<uint8_t> file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 /// Passes when `f` throws an E (or a subclass) whose what() contains `fragment`.
