@@ -101,26 +101,87 @@ std::string safe_media_key(const std::string& key) {
   return out;
 }
 
-void write_file_atomic(const fs::path& path, const void* data, std::size_t size) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) throw_errno("create folder", path.parent_path(), ec.value());
-  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + "." + random_suffix() + ".tmp");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("create file", tmp, errno);
+namespace {
+
+// Writes all of `data` to `fd`; false with errno set on failure.
+bool write_all(int fd, const void* data, std::size_t size) {
   const auto* p = static_cast<const char*>(data);
-  std::size_t left = size;
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const int code = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw_errno("write file", path, code);
+      if (n == 0) errno = ENOSPC;
+      return false;
     }
     p += n;
-    left -= static_cast<std::size_t>(n);
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Runs `open_in(folder)`; when the folder is missing, creates it and retries.
+template <class Open>
+int open_creating_folder(const fs::path& folder, Open open_in) {
+  int fd = open_in();
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw_errno("create folder", folder, ec.value());
+    fd = open_in();
+  }
+  return fd;
+}
+
+// The file is written unnamed (O_TMPFILE) and linked in whole: one change to
+// the folder instead of create + rename, nothing left behind by a crash. An
+// existing file is kept. Returns false when the file system or the kernel
+// cannot do this (the caller falls back to a named temporary file).
+bool write_new_file_linked(const fs::path& path, const void* data, std::size_t size) {
+#ifdef O_TMPFILE
+  const fs::path folder = path.parent_path();
+  const int fd = open_creating_folder(
+      folder, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
+  if (fd < 0) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
+    throw_errno("create a file in", folder, errno);
+  }
+  if (!write_all(fd, data, size)) {
+    const int code = errno;
+    ::close(fd);
+    throw_errno("write file", path, code);
+  }
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+  const int linked = ::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+  const int code = errno;
+  ::close(fd);
+  if (linked == 0 || code == EEXIST) return true;
+  // No /proc, or a file system that refuses the link: use the named temporary.
+  if (code == ENOENT || code == EPERM || code == EXDEV || code == EOPNOTSUPP) return false;
+  throw_errno("link file", path, code);
+#else
+  (void)path, (void)data, (void)size;
+  return false;
+#endif
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const void* data, std::size_t size, Existing existing) {
+  if (existing == Existing::kKeep) {
+    std::error_code ec;
+    if (fs::exists(path, ec)) return;
+    if (write_new_file_linked(path, data, size)) return;
+  }
+  const fs::path folder = path.parent_path();
+  const fs::path tmp = folder / ("." + path.filename().string() + "." + random_suffix() + ".tmp");
+  const int fd = open_creating_folder(
+      folder, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
+  if (fd < 0) throw_errno("create file", tmp, errno);
+  if (!write_all(fd, data, size)) {
+    const int code = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw_errno("write file", path, code);
   }
   if (::close(fd) != 0) {
     const int code = errno;
@@ -236,10 +297,10 @@ std::shared_ptr<const Image::Binding> Run::Impl::bind(const Image& image, const 
     return safe + "_" + step + "_" + (running ? *running : sha.substr(0, 20)) + ext;
   };
   const auto write = [&](const std::string& rel, const void* data, std::size_t size) {
-    const fs::path path = files / rel;
-    std::error_code ec;
-    // Names carry the content hash: an existing file already holds these bytes.
-    if (id || !fs::exists(path, ec)) detail::write_file_atomic(path, data, size);
+    // Names carry the content hash: an existing file already holds these
+    // bytes, unless an explicit id names the file.
+    detail::write_file_atomic(files / rel, data, size,
+                              id ? detail::Existing::kReplace : detail::Existing::kKeep);
     b->files.push_back(rel);
   };
   detail::ImageAccess::data(image).with_encoded([&](const detail::Bytes& bytes, const std::string& sha) {

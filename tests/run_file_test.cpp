@@ -36,11 +36,6 @@ using wandb_internal::Record;
 constexpr int64_t kBlock = 32768;
 const std::string kHeader("\x3A\x57\x26\x42\xE1\xBE\x00", 7);
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 uint32_t u32_at(const std::string& bytes, int64_t pos) {
   const auto* u = reinterpret_cast<const unsigned char*>(bytes.data() + pos);
   return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 | uint32_t{u[3]} << 24;
@@ -211,7 +206,7 @@ std::vector<int64_t> write_records(const fs::path& path, const std::vector<Recor
 }
 
 void flip_byte(const fs::path& path, int64_t offset) {
-  std::string bytes = read_bytes(path);
+  std::string bytes = wandb::test::file_text(path);
   bytes[offset] = static_cast<char>(bytes[offset] ^ 0x40);
   wandb::test::write_bytes(path, bytes);
 }
@@ -222,7 +217,7 @@ TEST(RunFileWriterTest, NewFileHoldsExactlyTheHeader) {
   wandb::test::TempDir dir;
   RunFileWriter writer((dir / "run.wandb").string());
   EXPECT_EQ(writer.size(), 7);
-  EXPECT_EQ(read_bytes(dir / "run.wandb"), kHeader);
+  EXPECT_EQ(wandb::test::file_text(dir / "run.wandb"), kHeader);
   EXPECT_EQ(std::string(wandb::detail::kRunFileHeader), kHeader);
 }
 
@@ -231,7 +226,7 @@ TEST(RunFileWriterTest, SmallRecordIsOneFullChunkWithZlibCrcOverTypeAndPayload) 
   const Record r = history_record(1, 0, "0.5");
   RunFileWriter writer((dir / "run.wandb").string());
   EXPECT_EQ(writer.append(r), 7);
-  const std::string bytes = read_bytes(dir / "run.wandb");
+  const std::string bytes = wandb::test::file_text(dir / "run.wandb");
   const std::string payload = r.SerializeAsString();
   ASSERT_EQ(bytes.size(), 7 + 7 + payload.size());
   EXPECT_EQ(bytes.substr(0, 7), kHeader);
@@ -248,7 +243,7 @@ TEST(RunFileWriterTest, FinalRecordIsA20100) {
   EXPECT_EQ(wandb::detail::serialize_record(final_record()), std::string("\xA2\x01\x00", 3));
   wandb::test::TempDir dir;
   write_records(dir / "run.wandb", {final_record()});
-  const std::string bytes = read_bytes(dir / "run.wandb");
+  const std::string bytes = wandb::test::file_text(dir / "run.wandb");
   const std::string payload("\xA2\x01\x00", 3);
   std::string chunk(7, '\0');
   const uint32_t crc = zlib_crc(1, payload);
@@ -263,7 +258,7 @@ TEST(RunFileWriterTest, RecordLargerThanTwoBlocksIsSplitFirstMiddleLast) {
   const Record big = sized_record(1, 3 * kBlock + 5000);
   const std::string payload = big.SerializeAsString();
   write_records(dir / "run.wandb", {big, history_record(2, 1, "1")});
-  const std::string bytes = read_bytes(dir / "run.wandb");
+  const std::string bytes = wandb::test::file_text(dir / "run.wandb");
   const auto chunks = walk_chunks(bytes);
   ASSERT_EQ(chunks.size(), 5u);
   EXPECT_EQ(chunks[0].offset, 7);
@@ -292,7 +287,7 @@ TEST(RunFileWriterTest, RecordLargerThanTwoBlocksIsSplitFirstMiddleLast) {
 TEST(RunFileWriterTest, RecordJustOverOneBlockIsFirstAndLast) {
   wandb::test::TempDir dir;
   write_records(dir / "run.wandb", {sized_record(1, kBlock - 14 + 1)});
-  const auto chunks = walk_chunks(read_bytes(dir / "run.wandb"));
+  const auto chunks = walk_chunks(wandb::test::file_text(dir / "run.wandb"));
   ASSERT_EQ(chunks.size(), 2u);
   EXPECT_EQ(chunks[0].type, 2);
   EXPECT_EQ(chunks[1].type, 4);
@@ -305,7 +300,7 @@ TEST(RunFileWriterTest, RecordFillingTheBlockExactlyIsFullAndNextStartsTheNextBl
   const auto ends =
       write_records(dir / "run.wandb", {sized_record(1, kBlock - 14), history_record(2, 1, "2")});
   EXPECT_EQ(ends[0], kBlock);
-  const auto chunks = walk_chunks(read_bytes(dir / "run.wandb"));
+  const auto chunks = walk_chunks(wandb::test::file_text(dir / "run.wandb"));
   ASSERT_EQ(chunks.size(), 2u);
   EXPECT_EQ(chunks[0].type, 1);
   EXPECT_EQ(chunks[1].type, 1);
@@ -324,11 +319,11 @@ TEST_P(RunFileBlockGapTest, PadsOrUsesTheRestOfTheBlock) {
   RunFileWriter writer(path.string());
   writer.append(sized_record(1, static_cast<size_t>(kBlock - gap - 14)));
   ASSERT_EQ(writer.size(), kBlock - gap);
-  EXPECT_EQ(read_bytes(path).size(), static_cast<size_t>(kBlock - gap)) << "nothing after a chunk";
+  EXPECT_EQ(wandb::test::file_text(path).size(), static_cast<size_t>(kBlock - gap)) << "nothing after a chunk";
 
   const Record next = history_record(2, 1, "0.25");
   const int64_t offset = writer.append(next);
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = wandb::test::file_text(path);
   const auto chunks = walk_chunks(bytes);
   if (gap < 7) {
     EXPECT_EQ(offset, kBlock);
@@ -476,7 +471,7 @@ TEST(RunFileReaderTest, ManyRecordsOfRandomSizesRoundTrip) {
     records.push_back(history_record(i + 1, i, std::string(size, static_cast<char>('a' + i % 26))));
   }
   const auto ends = write_records(dir / "run.wandb", records);
-  const std::string bytes = read_bytes(dir / "run.wandb");
+  const std::string bytes = wandb::test::file_text(dir / "run.wandb");
   for (const auto& c : walk_chunks(bytes)) EXPECT_TRUE(c.crc_ok) << "chunk at " << c.offset;
   const auto contents = wandb::parse_run_file(bytes);
   ASSERT_EQ(contents.records.size(), records.size());
@@ -498,8 +493,8 @@ TEST(RunFileWriterTest, AppendAllWritesSeveralRecordsAtOnce) {
   EXPECT_EQ(writer.append_all(batch), 7);
   // Same bytes as appending one by one.
   write_records(dir / "one-by-one.wandb", batch);
-  EXPECT_EQ(read_bytes(path), read_bytes(dir / "one-by-one.wandb"));
-  EXPECT_EQ(writer.size(), static_cast<int64_t>(read_bytes(path).size()));
+  EXPECT_EQ(wandb::test::file_text(path), wandb::test::file_text(dir / "one-by-one.wandb"));
+  EXPECT_EQ(writer.size(), static_cast<int64_t>(wandb::test::file_text(path).size()));
   // The first record of a batch that starts with padding.
   RunFileWriter padded((dir / "padded.wandb").string());
   padded.append(sized_record(1, kBlock - 14 - 3));
@@ -541,7 +536,7 @@ TEST(RunFileReaderTest, TruncationAtEveryOffsetKeepsTheCompleteRecords) {
   const fs::path full = dir / "full.wandb";
   const auto records = every_record_type();
   const auto ends = write_records(full, records);
-  const std::string bytes = read_bytes(full);
+  const std::string bytes = wandb::test::file_text(full);
   ASSERT_EQ(static_cast<int64_t>(bytes.size()), ends.back());
   const fs::path cut = dir / "cut.wandb";
   for (int64_t n = 0; n <= ends.back(); ++n) {
@@ -582,7 +577,7 @@ TEST(RunFileReaderTest, TruncationInsideMultiBlockRecordsAndPadding) {
     records.push_back(sized_record(3, static_cast<size_t>(room)));
     records.push_back(history_record(4, 3, "4"));
     ends = write_records(dir / "run.wandb2", records);
-    bytes = read_bytes(dir / "run.wandb2");
+    bytes = wandb::test::file_text(dir / "run.wandb2");
   }
   ASSERT_EQ(ends[2], 4 * kBlock - 3);
   ASSERT_EQ(ends[3], 4 * kBlock + 7 + static_cast<int64_t>(records[3].ByteSizeLong()));
@@ -646,7 +641,7 @@ TEST(RunFileReaderTest, DamagedChunkHeadersAreReportedNotThrown) {
   wandb::test::TempDir dir;
   const fs::path path = dir / "run.wandb";
   const auto ends = write_records(path, every_record_type());
-  const std::string good = read_bytes(path);
+  const std::string good = wandb::test::file_text(path);
 
   std::string bad_type = good;
   bad_type[ends[0] + 6] = 9;
@@ -720,7 +715,7 @@ TEST(RunFileReaderTest, ArbitraryDamageNeverThrowsAndKeepsAPrefix) {
   wandb::test::TempDir dir;
   const auto records = every_record_type();
   write_records(dir / "run.wandb", records);
-  const std::string good = read_bytes(dir / "run.wandb");
+  const std::string good = wandb::test::file_text(dir / "run.wandb");
   std::mt19937 rng(1234);
   for (int i = 0; i < 3000; ++i) {
     std::string bytes = good;
@@ -822,11 +817,11 @@ TEST(RunFileWriterTest, RefusesToOverwriteANonEmptyFile) {
     EXPECT_EQ(std::string(e.what()), "refusing to overwrite " + path.string() +
                                          ": expected an empty or absent file, got 5 bytes");
   }
-  EXPECT_EQ(read_bytes(path), "hello");
+  EXPECT_EQ(wandb::test::file_text(path), "hello");
   // An empty file is taken.
   wandb::test::write_bytes(dir / "empty.wandb", "");
   RunFileWriter writer((dir / "empty.wandb").string());
-  EXPECT_EQ(read_bytes(dir / "empty.wandb"), kHeader);
+  EXPECT_EQ(wandb::test::file_text(dir / "empty.wandb"), kHeader);
 }
 
 TEST(RunFileWriterTest, SecondWriterOnTheSameFileIsRefused) {
@@ -888,11 +883,11 @@ TEST(RunFileWriterTest, AppendModeCutsATornTail) {
   // A torn header is rewritten; a foreign file is refused and left alone.
   wandb::test::write_bytes(dir / "torn.wandb", kHeader.substr(0, 3));
   RunFileWriter torn((dir / "torn.wandb").string(), RunFileWriter::Mode::kAppend);
-  EXPECT_EQ(read_bytes(dir / "torn.wandb"), kHeader);
+  EXPECT_EQ(wandb::test::file_text(dir / "torn.wandb"), kHeader);
   wandb::test::write_bytes(dir / "foreign.wandb", "foreign bytes");
   EXPECT_THROW(RunFileWriter((dir / "foreign.wandb").string(), RunFileWriter::Mode::kAppend),
                wandb::ValueError);
-  EXPECT_EQ(read_bytes(dir / "foreign.wandb"), "foreign bytes");
+  EXPECT_EQ(wandb::test::file_text(dir / "foreign.wandb"), "foreign bytes");
 }
 
 TEST(RunFileWriterTest, ClosedWriterIsAStateError) {

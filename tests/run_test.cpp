@@ -16,6 +16,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "detail/run_impl.h"
 #include "run_support.h"
 #include "test_support.h"
 #include "wandb/errors.h"
@@ -316,8 +317,7 @@ TEST(RunConfig, MergesAndWritesYaml) {
   run.log({{"x", 1}});
   run.finish();
   EXPECT_EQ(run.config(), (Json{{"lr", 0.2}, {"batch", 32}}));
-  std::ifstream in(run.dir() / "config.yaml");
-  const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string yaml = wandb::test::file_text(run.dir() / "config.yaml");
   EXPECT_NE(yaml.find("wandb_version: 1"), std::string::npos);
   EXPECT_NE(yaml.find("\"lr\":\n  desc: null\n  value: 0.2"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("\"batch\":\n  desc: null\n  value: 32"), std::string::npos) << yaml;
@@ -513,6 +513,45 @@ TEST(RunFailures, FileSizeLimitSurfacesAsIoErrorWithoutPartialFiles) {
   EXPECT_TRUE(wandb::test::media_files(big_run.dir()).empty());
   EXPECT_TRUE(wandb::test::read_history_lines(big_run.dir()).empty());
   expect_error<wandb::StateError>([&] { big_run.log({{"x", 1}}); }, "finished");
+}
+
+TEST(RunFailures, AtomicWritesKeepOrReplaceAndLeaveNothingElse) {
+  using wandb::detail::Existing;
+  using wandb::detail::write_file_atomic;
+  wandb::test::TempDir tmp;
+  const auto write = [](const fs::path& path, const std::string& text, Existing existing) {
+    write_file_atomic(path, text.data(), text.size(), existing);
+  };
+  const fs::path kept = tmp.path() / "a" / "b" / "kept.png";  // folders created on demand
+  write(kept, "first", Existing::kKeep);
+  write(kept, "second", Existing::kKeep);
+  EXPECT_EQ(wandb::test::file_text(kept), "first");
+  write(kept, "third", Existing::kReplace);
+  EXPECT_EQ(wandb::test::file_text(kept), "third");
+  const fs::path replaced = tmp.path() / "c" / "replaced.json";
+  write(replaced, "x", Existing::kReplace);
+  write(replaced, "", Existing::kReplace);
+  EXPECT_TRUE(fs::exists(replaced));
+  EXPECT_EQ(fs::file_size(replaced), 0u);
+  std::vector<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(tmp.path())) {
+    if (e.is_regular_file()) names.push_back(fs::relative(e.path(), tmp.path()).string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a/b/kept.png", "c/replaced.json"}));
+  EXPECT_NE(fs::status(kept).permissions() & fs::perms::owner_read, fs::perms::none);
+
+  // A folder that cannot be made: IoError with the errno, for both kinds.
+  write(tmp.path() / "plain", "not a folder", Existing::kReplace);
+  for (Existing existing : {Existing::kKeep, Existing::kReplace}) {
+    try {
+      write(tmp.path() / "plain" / "x.png", "data", existing);
+      ADD_FAILURE() << "expected an IoError";
+    } catch (const wandb::IoError& e) {
+      EXPECT_EQ(e.code(), ENOTDIR) << e.what();
+      EXPECT_NE(std::string(e.what()).find("plain"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(RunFailures, KilledProcessLeavesOnlyCompleteReferencedFiles) {

@@ -66,6 +66,13 @@ inline std::vector<uint8_t> file_bytes(const std::filesystem::path& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
+/// The whole file as a string of bytes.
+inline std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 /// Passes when `f` throws an E (or a subclass) whose what() contains `fragment`.
 template <class E, class F>
 ::testing::AssertionResult throws_with(F&& f, const std::string& fragment) {
