@@ -150,6 +150,7 @@ struct Run::Impl::State {
   bool stopping = false;
   std::size_t queued_bytes = 0;
   int running = 0;
+  int admitting = 0;  // log() calls waiting for queue space
   int64_t step = 0;
   std::deque<std::shared_ptr<Commit>> commits;  // in log() order
   std::shared_ptr<Commit> open;                 // the unsealed commit, if any
@@ -165,6 +166,19 @@ struct Run::Impl::State {
   std::vector<std::string> announced;
 
   std::unique_ptr<detail::RunOutput> output;
+
+  // finish() only tells the workers to stop: the threads wind down while it
+  // writes the run's last records, and are joined here.
+  ~State() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+    }
+    work_cv.notify_all();
+    for (std::thread& t : workers) {
+      if (t.joinable()) t.join();
+    }
+  }
 };
 
 Run::Impl::~Impl() = default;
@@ -427,13 +441,16 @@ void log_row(Run::Impl* impl, const Row& row, std::optional<int64_t> step, std::
     // row is always admitted when the queue is empty).
     std::size_t bytes = 0;
     for (const Job& j : jobs) bytes += j.bytes;
+    ++s.admitting;  // finish() waits for this row's jobs to be queued
     s.space_cv.wait(lock, [&] {
       return s.queued_bytes == 0 || s.queued_bytes + bytes <= impl->options.max_queued_bytes;
     });
+    --s.admitting;
     s.queued_bytes += bytes;
     for (Job& j : jobs) s.jobs.push_back(std::move(j));
   }
   s.work_cv.notify_all();
+  s.idle_cv.notify_all();
   flush_ready(impl);
 }
 
@@ -576,18 +593,14 @@ void Run::finish(int exit_code) {
     std::unique_lock<std::mutex> lock(s.mu);
     if (s.finished) return;
     seal(s, *impl);
-    s.idle_cv.wait(lock, [&] { return s.jobs.empty() && s.running == 0; });
-  }
-  flush_ready(impl);
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
+    s.idle_cv.wait(lock, [&] { return s.jobs.empty() && s.running == 0 && s.admitting == 0; });
+    // Under the same lock: no log() can queue work after this point.
     s.stopping = true;
     s.finished = true;
   }
   s.work_cv.notify_all();
-  for (std::thread& t : s.workers) {
-    if (t.joinable()) t.join();
-  }
+  // Workers are idle from here on (they only exit); the rows whose media are
+  // done are written in order.
   flush_ready(impl);
   std::exception_ptr error;
   {

@@ -66,6 +66,7 @@ struct RunOutput::Impl {
   int history_fd = -1;
   std::unique_ptr<RunFileWriter> writer;
   int64_t num = 0;
+  std::string summary_text;  // what wandb-summary.json holds
 
   wandb_internal::Record next() {
     wandb_internal::Record r;
@@ -156,8 +157,10 @@ void RunOutput::history(int64_t step, const Json& row, const std::vector<std::st
 }
 
 void RunOutput::summary(const Json& summary) {
-  const std::string text = dumps_python(summary);
+  std::string text = dumps_python(summary);
+  if (text == impl_->summary_text) return;  // the file already holds it
   write_file_atomic(impl_->files / "wandb-summary.json", text.data(), text.size());
+  impl_->summary_text = std::move(text);
 }
 
 void RunOutput::finish(const Json* config, const Json& summary, const std::vector<std::string>& files,

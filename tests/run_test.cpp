@@ -412,6 +412,56 @@ TEST(RunLifecycle, DestructorAndMoveFinish) {
   EXPECT_TRUE(fs::exists(files / "wandb-summary.json"));
 }
 
+TEST(RunLifecycle, FinishWhileAnotherThreadLogsWritesEveryAcceptedRowBeforeTheEnd) {
+  wandb::test::TempDir tmp;
+  // The race is narrow: many rounds, finish() at a different moment in each.
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // A one-byte queue cap: each log() waits for the previous row's media, so
+    // finish() lands while the logging thread is inside log().
+    wandb::Run run(RunOptions{.dir = tmp.path(),
+                              .id = "race" + std::to_string(round),
+                              .workers = 1,
+                              .max_queued_bytes = 1});
+    std::atomic<int> accepted{0};
+    std::string failure;
+    std::thread logger([&] {
+      try {
+        for (int i = 0; i < 100000; ++i) {
+          run.log({{"img", gradient_image(16, 16, i * 1e-4)}, {"i", i}});
+          ++accepted;
+        }
+      } catch (const wandb::StateError&) {
+        // the run finished: this row was refused whole
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+    });
+    while (accepted < 1) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(round * 50));
+    std::string finish_error;
+    try {
+      run.finish();
+    } catch (const std::exception& e) {
+      finish_error = e.what();
+    }
+    logger.join();
+    EXPECT_EQ(finish_error, "");
+    EXPECT_EQ(failure, "");
+    const auto rows = wandb::test::read_history_lines(run.dir());
+    ASSERT_EQ(rows.size(), static_cast<size_t>(accepted.load()));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i]["i"], static_cast<int64_t>(i));
+      EXPECT_TRUE(fs::exists(run.dir() / rows[i]["img"]["path"].get<std::string>()));
+    }
+    const auto view = wandb::test::read_run_view(run.root());
+    EXPECT_EQ(view.history.size(), rows.size());
+    ASSERT_GE(view.kinds.size(), 3u);
+    EXPECT_EQ(view.kinds[view.kinds.size() - 1], "final");
+    EXPECT_EQ(view.kinds[view.kinds.size() - 2], "exit");
+  }
+}
+
 // ---- concurrency ------------------------------------------------------------------------------
 
 TEST(RunThreads, ManyThreadsLogToOneRun) {
