@@ -7,7 +7,6 @@
 #include <cstring>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench_support.h"
@@ -225,34 +224,6 @@ void register_codec_benchmarks() {
       state.counters["jpg_bytes"] = static_cast<double>(bytes);
     })->Unit(benchmark::kMillisecond);
   }
-
-  // The machine's own parallel ceiling for this work: cv::imencode of the 64
-  // crops of the log benchmarks on one thread, and split over two threads
-  // (no library code), alternating.
-  add_benchmark("paired/bare_encoder_64x224_2threads_vs_1",
-                [](benchmark::State& state) {
-                  const std::vector<cv::Mat> crops = astronaut_crops(64, 224);
-                  const auto encode = [&](size_t first, size_t step) {
-                    std::vector<uint8_t> out;
-                    for (size_t i = first; i < crops.size(); i += step) {
-                      cv::imencode(".png", crops[i], out);
-                    }
-                  };
-                  Pairs pairs;
-                  for (auto _ : state) {
-                    const double one = Pairs::time_ms([&] { encode(0, 1); });
-                    const double two = Pairs::time_ms([&] {
-                      std::thread other([&] { encode(1, 2); });
-                      encode(0, 2);
-                      other.join();
-                    });
-                    pairs.add(one, two);
-                  }
-                  pairs.report(state, "t1", "t2");
-                })
-      ->Iterations(8)
-      ->Repetitions(1)
-      ->Unit(benchmark::kMillisecond);
 
   // SHA-256 (OpenSSL EVP) of the default PNG at each size.
   for (int size : sizes()) {
