@@ -128,8 +128,11 @@ class Run {
   /// Sets a summary value; images are bound with step "summary".
   void summary(const std::string& key, const Value& value);
 
-  /// Drains the queue, writes the summary and the exit record; idempotent.
-  /// Rethrows the first background error, if any.
+  /// Drains the queue, writes the summary and the exit record and syncs the
+  /// run's files to disk; idempotent. A log() from another thread that is
+  /// still waiting for queue space is drained too; later ones throw
+  /// StateError. The worker threads are told to stop and are joined by the
+  /// destructor. Rethrows the first background error, if any.
   void finish(int exit_code = 0);
 
   const std::string& id() const noexcept;
