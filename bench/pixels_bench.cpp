@@ -64,6 +64,15 @@ void set_pixel_counters(benchmark::State& state, int size) {
   state.counters["pixels"] = static_cast<double>(pixels);
 }
 
+// About 1-4 s of pairs per size.
+int64_t paired_iterations(int size) {
+  if (size <= 64) return 400;
+  if (size <= 256) return 100;
+  if (size <= 512) return 40;
+  if (size <= 1024) return 12;
+  return size <= 2048 ? 6 : 4;
+}
+
 }  // namespace
 
 void register_pixel_benchmarks() {
@@ -115,8 +124,9 @@ void register_pixel_benchmarks() {
     }
   }
   // The target's measurement: Image(float32 photo) + sha256() against
-  // cv::imencode(".png") of the same pixels, alternating.
-  for (int size : {512, 1024}) {
+  // cv::imencode(".png") of the same pixels, alternating, at every size (the
+  // per-size table's separate runs see different load; pairs see the same).
+  for (int size : sizes()) {
     add_benchmark("paired/image_vs_bare/" + std::to_string(size),
                   [size](benchmark::State& state) {
                     const at::Tensor& input = cached_tensor(size, at::kFloat);
@@ -136,7 +146,7 @@ void register_pixel_benchmarks() {
                     }
                     pairs.report(state, "image", "bare");
                   })
-        ->Iterations(size == 512 ? 40 : 12)
+        ->Iterations(paired_iterations(size))
         ->Repetitions(1)  // the pairs are the repetitions
         ->Unit(benchmark::kMillisecond);
   }
