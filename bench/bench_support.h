@@ -120,6 +120,8 @@ class Pairs {
     state.counters[a + "_ms"] = *std::min_element(a_.begin(), a_.end());
     state.counters[b + "_ms"] = *std::min_element(b_.begin(), b_.end());
     state.counters[a + "_per_" + b] = ratios_[ratios_.size() / 2];
+    // The fastest of each side: the runs least disturbed by other work.
+    state.counters[a + "_per_" + b + "_fastest"] = state.counters[a + "_ms"] / state.counters[b + "_ms"];
   }
 
  private:

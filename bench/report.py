@@ -132,14 +132,26 @@ def main():
     def counter(name, key):
         return r.get(name, {}).get("counters", {}).get(key)
 
+    # A pair's ratio: fastest run of one side over fastest of the other (the
+    # runs least disturbed by other work, as everywhere in this table), with
+    # the median of the per-pair ratios shown beside it.
+    def pair_ratio(name, key):
+        fastest = counter(name, key + "_fastest")
+        return fastest if fastest is not None else counter(name, key)
+
+    def median_note(name, key):
+        median = counter(name, key)
+        return "" if median is None else ", pairs' median %s" % fmt_ratio(median)
+
     paired_sizes = sorted(int(n.rsplit("/", 1)[1]) for n in r if n.startswith("paired/image_vs_bare/"))
     for size in paired_sizes or [512]:
         # Paired runs (alternating, same load) when present, else the separate ones.
         paired = "paired/image_vs_bare/%d" % size
         if counter(paired, "image_per_bare"):
-            tr = counter(paired, "image_per_bare")
-            value = "%s / %s" % (fmt_ms(counter(paired, "image_ms")),
-                                 fmt_ms(counter(paired, "bare_ms")))
+            tr = pair_ratio(paired, "image_per_bare")
+            value = "%s / %s%s" % (fmt_ms(counter(paired, "image_ms")),
+                                   fmt_ms(counter(paired, "bare_ms")),
+                                   median_note(paired, "image_per_bare"))
         else:
             tr = time_ratio("image/float32/%d" % size, size)
             value = "%s / %s" % (fmt_ms(ms("image/float32/%d" % size)), fmt_ms(bare(size)))
@@ -147,22 +159,25 @@ def main():
                      fmt_ratio(tr), "<= %.2fx" % TIME_TARGET,
                      verdict(None if tr is None else tr <= TIME_TARGET)])
     paired = "paired/drained_list64x224_w2_vs_w1"
+    note = ""
     if counter(paired, "w1_per_w2"):
-        sp = counter(paired, "w1_per_w2")
+        sp = pair_ratio(paired, "w1_per_w2")
+        note = median_note(paired, "w1_per_w2")
         w1, w2 = 64000.0 / counter(paired, "w1_ms"), 64000.0 / counter(paired, "w2_ms")
     else:
         w1 = r.get("log/drained/list64x224/workers:1", {}).get("items_per_second")
         w2 = r.get("log/drained/list64x224/workers:2", {}).get("items_per_second")
         sp = w2 / w1 if w1 and w2 else None
     rows.append(["64x224 list drained, 2 workers vs 1",
-                 "%s / %s img/s" % ("%.0f" % w2 if w2 else "-", "%.0f" % w1 if w1 else "-"),
+                 "%s / %s img/s%s" % ("%.0f" % w2 if w2 else "-", "%.0f" % w1 if w1 else "-", note),
                  fmt_ratio(sp), ">= %.2fx" % SPEEDUP_TARGET,
                  verdict(None if sp is None else sp >= SPEEDUP_TARGET)])
     if counter(paired, "t1_per_t2"):
         rows.append(["  (machine's ceiling, same window: bare cv::imencode, 2 threads vs 1)",
-                     "%.0f / %.0f img/s" % (64000.0 / counter(paired, "t2_ms"),
-                                            64000.0 / counter(paired, "t1_ms")),
-                     fmt_ratio(counter(paired, "t1_per_t2")), "-", ""])
+                     "%.0f / %.0f img/s%s" % (64000.0 / counter(paired, "t2_ms"),
+                                              64000.0 / counter(paired, "t1_ms"),
+                                              median_note(paired, "t1_per_t2")),
+                     fmt_ratio(pair_ratio(paired, "t1_per_t2")), "-", ""])
     for name, label in [("log/caller/single512_encoded", "log() caller, one image"),
                         ("log/caller/single512_fresh", "log() caller, one image (not encoded)"),
                         ("log/caller/list64x224_encoded", "log() caller, 64-image list"),
