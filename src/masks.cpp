@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "detail/file_io.h"
 #include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "detail/pixels.h"
@@ -113,7 +114,7 @@ ImageMask::ImageMask(const Json& layer) {
 }
 
 ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassLabels> class_labels) {
-  detail::Bytes bytes = detail::read_file(png_path);
+  detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(png_path);
   cv::Mat mat;
   if (!bytes.empty()) {
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, bytes.data());

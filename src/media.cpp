@@ -1,10 +1,4 @@
-// Binding images to a run: media file names, atomic writes and the SDK's JSON.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <random>
+// Binding images to a run: media file names and the SDK's JSON.
 #include <regex>
 
 #include "detail/codec.h"
@@ -52,18 +46,6 @@ bool valid_utf8(const std::string& s) {
   return true;
 }
 
-std::string random_suffix() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string s(12, 'x');
-  for (char& c : s) c = kChars[rng() % 36];
-  return s;
-}
-
-[[noreturn]] void throw_errno(const std::string& what, const fs::path& path, int code) {
-  throw IoError("cannot " + what + " " + path.string() + ": " + std::strerror(code), code);
-}
-
 }  // namespace
 
 void check_key(const std::string& key) {
@@ -103,97 +85,14 @@ std::string safe_media_key(const std::string& key) {
 
 namespace {
 
-// Writes all of `data` to `fd`; false with errno set on failure.
-bool write_all(int fd, const void* data, std::size_t size) {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = ENOSPC;
-      return false;
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// Runs `open_in(folder)`; when the folder is missing, creates it and retries.
-template <class Open>
-int open_creating_folder(const fs::path& folder, Open open_in) {
-  int fd = open_in();
-  if (fd < 0 && errno == ENOENT) {
-    std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (ec) throw_errno("create folder", folder, ec.value());
-    fd = open_in();
-  }
-  return fd;
-}
-
-// The file is written unnamed (O_TMPFILE) and linked in whole: one change to
-// the folder instead of create + rename, nothing left behind by a crash. An
-// existing file is kept. Returns false when the file system or the kernel
-// cannot do this (the caller falls back to a named temporary file).
-bool write_new_file_linked(const fs::path& path, const void* data, std::size_t size) {
-#ifdef O_TMPFILE
-  const fs::path folder = path.parent_path();
-  const int fd = open_creating_folder(
-      folder, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
-  if (fd < 0) {
-    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
-    throw_errno("create a file in", folder, errno);
-  }
-  if (!write_all(fd, data, size)) {
-    const int code = errno;
-    ::close(fd);
-    throw_errno("write file", path, code);
-  }
-  const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
-  const int linked = ::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
-  const int code = errno;
-  ::close(fd);
-  if (linked == 0 || code == EEXIST) return true;
-  // No /proc, or a file system that refuses the link: use the named temporary.
-  if (code == ENOENT || code == EPERM || code == EXDEV || code == EOPNOTSUPP) return false;
-  throw_errno("link file", path, code);
-#else
-  (void)path, (void)data, (void)size;
-  return false;
-#endif
+// A bound image's layers as one JSON object, in layer order.
+Json layers_object(const Layers<Json>& layers) {
+  Json out = Json::object();
+  for (const auto& [name, json] : layers) out[name] = json;
+  return out;
 }
 
 }  // namespace
-
-void write_file_atomic(const fs::path& path, const void* data, std::size_t size, Existing existing) {
-  if (existing == Existing::kKeep) {
-    std::error_code ec;
-    if (fs::exists(path, ec)) return;
-    if (write_new_file_linked(path, data, size)) return;
-  }
-  const fs::path folder = path.parent_path();
-  const fs::path tmp = folder / ("." + path.filename().string() + "." + random_suffix() + ".tmp");
-  const int fd = open_creating_folder(
-      folder, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
-  if (fd < 0) throw_errno("create file", tmp, errno);
-  if (!write_all(fd, data, size)) {
-    const int code = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw_errno("write file", path, code);
-  }
-  if (::close(fd) != 0) {
-    const int code = errno;
-    ::unlink(tmp.c_str());
-    throw_errno("write file", path, code);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int code = errno;
-    ::unlink(tmp.c_str());
-    throw_errno("rename into", path, code);
-  }
-}
 
 Json image_json(const Image& image, const Image::Binding& b) {
   Json j = Json::object();
@@ -206,16 +105,8 @@ Json image_json(const Image& image, const Image::Binding& b) {
   j["width"] = image.width();
   j["height"] = image.height();
   if (image.grouping() && *image.grouping() != 0) j["grouping"] = *image.grouping();
-  if (!b.boxes.empty()) {
-    Json boxes = Json::object();
-    for (const auto& [layer, json] : b.boxes) boxes[layer] = json;
-    j["boxes"] = std::move(boxes);
-  }
-  if (!b.masks.empty()) {
-    Json masks = Json::object();
-    for (const auto& [layer, json] : b.masks) masks[layer] = json;
-    j["masks"] = std::move(masks);
-  }
+  if (!b.boxes.empty()) j["boxes"] = layers_object(b.boxes);
+  if (!b.masks.empty()) j["masks"] = layers_object(b.masks);
   return j;
 }
 
@@ -228,9 +119,7 @@ std::optional<Json> all_layers(const std::vector<const Layers<Json>*>& per_image
       continue;
     }
     any = true;
-    Json group = Json::object();
-    for (const auto& [name, json] : *layers) group[name] = json;
-    out.push_back(std::move(group));
+    out.push_back(layers_object(*layers));
   }
   if (!any) return std::nullopt;
   return out;
@@ -353,14 +242,23 @@ void Image::bind_to_run(Run& run, const std::string& key, const Step& step,
   run.impl_->announce(binding_->files);
 }
 
-Json Image::to_json(const Run& run) const {
-  if (!binding_) {
+namespace {
+
+// The binding of an image bound to `run`; StateError when it is not.
+const Image::Binding& checked_binding(const Image::Binding* binding, const Run::Impl* run) {
+  if (!binding) {
     throw StateError("image: expected bind_to_run(run, ...) before to_json(run), got an unbound image");
   }
-  if (binding_->run != run.impl_.get()) {
+  if (binding->run != run) {
     throw StateError("image: expected to be bound to this run, got an image bound to another run");
   }
-  return detail::image_json(*this, *binding_);
+  return *binding;
+}
+
+}  // namespace
+
+Json Image::to_json(const Run& run) const {
+  return detail::image_json(*this, checked_binding(binding_.get(), run.impl_.get()));
 }
 
 Json Image::seq_to_json(const std::vector<Image>& images, Run& run, const std::string& key,
@@ -384,8 +282,9 @@ std::optional<Json> Image::all_boxes(const std::vector<Image>& images, const Run
                                      const std::string&, const Step&) {
   std::vector<const Layers<Json>*> per_image;
   for (const Image& image : images) {
-    if (!image.boxes().empty()) image.to_json(run);  // checks the binding
-    per_image.push_back(image.boxes().empty() ? nullptr : &image.binding_->boxes);
+    per_image.push_back(image.boxes().empty()
+                            ? nullptr
+                            : &checked_binding(image.binding_.get(), run.impl_.get()).boxes);
   }
   return detail::all_layers(per_image);
 }
@@ -394,8 +293,9 @@ std::optional<Json> Image::all_masks(const std::vector<Image>& images, const Run
                                      const std::string&, const Step&) {
   std::vector<const Layers<Json>*> per_image;
   for (const Image& image : images) {
-    if (!image.masks().empty()) image.to_json(run);
-    per_image.push_back(image.masks().empty() ? nullptr : &image.binding_->masks);
+    per_image.push_back(image.masks().empty()
+                            ? nullptr
+                            : &checked_binding(image.binding_.get(), run.impl_.get()).masks);
   }
   return detail::all_layers(per_image);
 }

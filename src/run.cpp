@@ -21,6 +21,22 @@ namespace fs = std::filesystem;
 
 namespace wandb {
 
+namespace {
+
+// Sets `key` in insertion-ordered `items`: replaced in place, or appended.
+template <class T>
+void upsert(std::vector<std::pair<std::string, T>>& items, std::string key, T value) {
+  for (auto& item : items) {
+    if (item.first == key) {
+      item.second = std::move(value);
+      return;
+    }
+  }
+  items.emplace_back(std::move(key), std::move(value));
+}
+
+}  // namespace
+
 // ---- Value and Row ------------------------------------------------------------
 
 Value::Value(Image v) : kind_(Kind::kImage), images_{std::move(v)} {}
@@ -36,15 +52,7 @@ Row::Row(std::initializer_list<Item> items) {
   for (const auto& item : items) set(item.first, item.second);
 }
 
-void Row::set(std::string key, Value value) {
-  for (auto& item : items_) {
-    if (item.first == key) {
-      item.second = std::move(value);
-      return;
-    }
-  }
-  items_.emplace_back(std::move(key), std::move(value));
-}
+void Row::set(std::string key, Value value) { upsert(items_, std::move(key), std::move(value)); }
 
 const Value* Row::find(const std::string& key) const {
   for (const auto& item : items_) {
@@ -73,16 +81,6 @@ struct Node {
 };
 
 using Entries = std::vector<std::pair<std::string, Node>>;
-
-void set_entry(Entries& entries, const std::string& key, Node node) {
-  for (auto& e : entries) {
-    if (e.first == key) {
-      e.second = std::move(node);
-      return;
-    }
-  }
-  entries.emplace_back(key, std::move(node));
-}
 
 // One history row: the merge of every log() call for its step.
 struct Commit {
@@ -161,7 +159,7 @@ struct Run::Impl::State {
 
   mutable std::mutex meta_mu;  // config, summary, announced files
   Json config = Json::object();
-  bool config_dirty = true;
+  bool config_dirty = false;  // changed since the last Config record
   Json summary = Json::object();
   std::vector<std::string> announced;
 
@@ -209,9 +207,6 @@ void Run::Impl::announce(const std::vector<std::string>& paths) const {
 }
 
 namespace {
-
-void worker_loop(Run::Impl* impl);
-void flush_ready(Run::Impl* impl);
 
 void record_error(Run::Impl::State& s, std::exception_ptr error) {
   std::lock_guard<std::mutex> lock(s.mu);
@@ -304,7 +299,7 @@ void flush_ready(Run::Impl* impl) {
         s.idle_cv.notify_all();
         return;
       }
-      c = s.commits.front();
+      c = std::move(s.commits.front());
       s.commits.pop_front();
     }
     write_commit(impl, *c);
@@ -356,7 +351,7 @@ Node make_node(Run::Impl* impl, const std::string& key, const Value& value, cons
   switch (value.kind()) {
     case Value::Kind::kJson: node.json = value.json(); break;
     case Value::Kind::kRow:
-      for (const auto& [k, v] : value.row()) set_entry(node.row, k, make_node(impl, k, v, step, commit, jobs));
+      for (const auto& [k, v] : value.row()) upsert(node.row, k, make_node(impl, k, v, step, commit, jobs));
       break;
     case Value::Kind::kImage:
     case Value::Kind::kImages:
@@ -396,8 +391,6 @@ void throw_if_unusable(Run::Impl::State& s) {
   if (s.error) {
     try {
       std::rethrow_exception(s.error);
-    } catch (const Error& e) {
-      throw Error(std::string("run: an earlier log failed in the background: ") + e.what());
     } catch (const std::exception& e) {
       throw Error(std::string("run: an earlier log failed in the background: ") + e.what());
     }
@@ -431,7 +424,7 @@ void log_row(Run::Impl* impl, const Row& row, std::optional<int64_t> step, std::
     }
     const std::string step_text = std::to_string(target);
     for (const auto& [key, value] : row) {
-      set_entry(s.open->entries, key, make_node(impl, key, value, step_text, s.open, jobs));
+      upsert(s.open->entries, key, make_node(impl, key, value, step_text, s.open, jobs));
     }
     if (step ? commit.value_or(false) : commit.value_or(true)) {
       seal(s, *impl);
@@ -499,9 +492,8 @@ Run::Run(RunOptions options) : impl_(std::make_unique<Impl>()) {
   Impl::State& s = *impl.state;
   s.config = options.config;
   impl.options = std::move(options);
-  s.output = detail::make_run_output(impl);
-  s.output->start(s.config);
-  s.config_dirty = false;
+  s.output = std::make_unique<detail::RunOutput>(impl);
+  s.output->config(s.config);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int workers = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
   Impl* raw = impl_.get();

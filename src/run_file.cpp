@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <set>
 
+#include "detail/file_io.h"
 #include "detail/run_file.h"
 #include "wandb/errors.h"
 
@@ -22,8 +23,6 @@ namespace detail {
 namespace {
 
 namespace pb = google::protobuf;
-
-std::string errno_text(int err) { return std::strerror(err); }
 
 std::string hex_bytes(std::string_view bytes) {
   std::string out;
@@ -113,6 +112,11 @@ uint32_t chunk_crc(ChunkType type, std::string_view payload) {
   return static_cast<uint32_t>(crc);
 }
 
+int64_t chunk_padding(int64_t offset) {
+  const int64_t left = kRunFileBlockSize - offset % kRunFileBlockSize;
+  return left < kChunkHeaderSize ? left : 0;
+}
+
 std::string encode_chunks(int64_t offset, std::string_view payload) {
   if (offset < static_cast<int64_t>(kRunFileHeader.size())) {
     throw ValueError("encode_chunks: expected an offset of at least 7, got " +
@@ -122,11 +126,9 @@ std::string encode_chunks(int64_t offset, std::string_view payload) {
   std::string out;
   out.reserve(payload.size() +
               static_cast<size_t>(kChunkHeaderSize) * (payload.size() / kData + 3));
-  int64_t left = kRunFileBlockSize - offset % kRunFileBlockSize;
-  if (left < kChunkHeaderSize) {
-    out.append(static_cast<size_t>(left), '\0');
-    left = kRunFileBlockSize;
-  }
+  const int64_t padding = chunk_padding(offset);
+  out.append(static_cast<size_t>(padding), '\0');
+  const int64_t left = kRunFileBlockSize - (offset + padding) % kRunFileBlockSize;
   auto put = [&out](ChunkType type, std::string_view part) {
     const uint32_t crc = chunk_crc(type, part);
     const auto length = static_cast<uint16_t>(part.size());
@@ -217,23 +219,17 @@ RunFileWriter::RunFileWriter(std::string path, Mode mode) : path_(std::move(path
   } else if (errno == EEXIST) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
   }
-  if (fd_ < 0) {
-    const int err = errno;
-    throw IoError("cannot open file " + path_ + ": " + errno_text(err), err);
-  }
+  if (fd_ < 0) throw_io_error("open file", path_, errno);
   try {
     // Two writers interleaving chunks would corrupt the file.
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
       const int err = errno;
       throw IoError("cannot lock file " + path_ + ": expected no other writer, got one (" +
-                        errno_text(err) + ")",
+                        std::strerror(err) + ")",
                     err);
     }
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) {
-      const int err = errno;
-      throw IoError("cannot stat file " + path_ + ": " + errno_text(err), err);
-    }
+    if (::fstat(fd_, &st) != 0) throw_io_error("stat file", path_, errno);
     if (st.st_size > 0 && mode == Mode::kCreate) {
       throw IoError("refusing to overwrite " + path_ + ": expected an empty or absent file, got " +
                         std::to_string(st.st_size) + " bytes",
@@ -245,14 +241,14 @@ RunFileWriter::RunFileWriter(std::string path, Mode mode) : path_(std::move(path
         if (::ftruncate(fd_, static_cast<off_t>(contents.valid_bytes)) != 0) {
           const int err = errno;
           throw IoError("cannot truncate file " + path_ + " to its last complete record at " +
-                            std::to_string(contents.valid_bytes) + " bytes: " + errno_text(err),
+                            std::to_string(contents.valid_bytes) + " bytes: " + std::strerror(err),
                         err);
         }
         dropped_bytes_ = contents.file_bytes - contents.valid_bytes;
       }
       size_ = contents.valid_bytes;
     }
-    if (size_ == 0) write_locked(std::string(kRunFileHeader), 0);
+    if (size_ == 0) write_locked(std::string(kRunFileHeader));
   } catch (...) {
     ::close(fd_);
     fd_ = -1;
@@ -272,14 +268,14 @@ void RunFileWriter::check_open_locked(const char* what) const {
   }
 }
 
-int64_t RunFileWriter::write_locked(const std::string& bytes, int64_t first_offset) {
+void RunFileWriter::write_locked(const std::string& bytes) {
   if (truncate_pending_) {
     // A failed write left bytes that could not be cut off then: cut them now,
     // or a shorter record would leave some of them behind it.
     if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
       const int err = errno;
       throw IoError("cannot truncate file " + path_ + " back to " + std::to_string(size_) +
-                        " bytes after a failed write: " + errno_text(err),
+                        " bytes after a failed write: " + std::strerror(err),
                     err);
     }
     truncate_pending_ = false;
@@ -287,77 +283,59 @@ int64_t RunFileWriter::write_locked(const std::string& bytes, int64_t first_offs
   size_t written = 0;
   const int err = pwrite_all(fd_, bytes, size_, &written);
   if (err != 0) {
-    std::string message = "cannot write file " + path_ + ": " + errno_text(err) + " (wrote " +
+    std::string message = "cannot write file " + path_ + ": " + std::strerror(err) + " (wrote " +
                           std::to_string(written) + " of " + std::to_string(bytes.size()) +
                           " bytes at offset " + std::to_string(size_) + ")";
     // Never leave part of a chunk behind: cut back to the last complete record.
     if (written > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
       truncate_pending_ = true;
       message +=
-          "; truncating back to " + std::to_string(size_) + " bytes failed: " + errno_text(errno);
+          "; truncating back to " + std::to_string(size_) + " bytes failed: " + std::strerror(errno);
     }
     throw IoError(message, err);
   }
   size_ += static_cast<int64_t>(bytes.size());
-  return first_offset;
 }
 
 int64_t RunFileWriter::append(const wandb_internal::Record& record) {
-  return append_serialized(serialize_record(record));
-}
-
-int64_t RunFileWriter::append_serialized(std::string_view payload) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  check_open_locked("append to");
-  std::string bytes = encode_chunks(size_, payload);
-  // Padding (if any) precedes the first chunk.
-  const int64_t left = kRunFileBlockSize - size_ % kRunFileBlockSize;
-  const int64_t first = left < kChunkHeaderSize ? size_ + left : size_;
-  return write_locked(bytes, first);
+  return append_payloads({serialize_record(record)});
 }
 
 int64_t RunFileWriter::append_all(const std::vector<wandb_internal::Record>& records) {
   std::vector<std::string> payloads;
   payloads.reserve(records.size());
   for (const auto& record : records) payloads.push_back(serialize_record(record));
+  return append_payloads(payloads);
+}
 
+int64_t RunFileWriter::append_payloads(const std::vector<std::string>& payloads) {
   std::lock_guard<std::mutex> lock(mutex_);
   check_open_locked("append to");
   std::string bytes;
-  int64_t offset = size_;
-  int64_t first = size_;
-  for (size_t i = 0; i < payloads.size(); ++i) {
-    const int64_t left = kRunFileBlockSize - offset % kRunFileBlockSize;
-    if (i == 0 && left < kChunkHeaderSize) first = offset + left;
-    std::string chunks = encode_chunks(offset, payloads[i]);
-    offset += static_cast<int64_t>(chunks.size());
-    bytes += chunks;
+  for (const std::string& payload : payloads) {
+    bytes += encode_chunks(size_ + static_cast<int64_t>(bytes.size()), payload);
   }
   if (bytes.empty()) return size_;
-  return write_locked(bytes, first);
+  const int64_t first = size_ + chunk_padding(size_);
+  write_locked(bytes);
+  return first;
 }
 
 void RunFileWriter::sync() {
   std::lock_guard<std::mutex> lock(mutex_);
   check_open_locked("sync");
-  if (::fsync(fd_) != 0) {
-    const int err = errno;
-    throw IoError("cannot sync file " + path_ + ": " + errno_text(err), err);
-  }
+  if (::fsync(fd_) != 0) throw_io_error("sync file", path_, errno);
   if (created_ && !dir_synced_) {
     // A new file's directory entry is only durable once its folder is synced.
     std::filesystem::path dir = std::filesystem::path(path_).parent_path();
     if (dir.empty()) dir = ".";
     const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) {
-      const int err = errno;
-      throw IoError("cannot open folder " + dir.string() + ": " + errno_text(err), err);
-    }
+    if (dir_fd < 0) throw_io_error("open folder", dir, errno);
     // Some file systems cannot sync a folder (EINVAL); the file itself is synced.
     if (::fsync(dir_fd) != 0 && errno != EINVAL) {
       const int err = errno;
       ::close(dir_fd);
-      throw IoError("cannot sync folder " + dir.string() + ": " + errno_text(err), err);
+      throw_io_error("sync folder", dir, err);
     }
     ::close(dir_fd);
     dir_synced_ = true;
@@ -369,10 +347,7 @@ void RunFileWriter::close() {
   if (fd_ < 0) return;
   const int fd = fd_;
   fd_ = -1;  // released even when close reports an error
-  if (::close(fd) != 0) {
-    const int err = errno;
-    throw IoError("cannot close file " + path_ + ": " + errno_text(err), err);
-  }
+  if (::close(fd) != 0) throw_io_error("close file", path_, errno);
 }
 
 bool RunFileWriter::is_open() const {
@@ -404,31 +379,6 @@ const char* chunk_type_name(int type) {
     case 4: return "LAST";
     default: return "?";
   }
-}
-
-std::string read_whole_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    throw IoError("cannot open file " + path + ": " + std::strerror(err), err);
-  }
-  std::string bytes;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      throw IoError("cannot read file " + path + ": " + std::strerror(err), err);
-    }
-    if (n == 0) break;
-    bytes.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
 }
 
 }  // namespace
@@ -579,7 +529,7 @@ RunFileContents parse_run_file(const std::string& bytes, const std::string& what
 }
 
 RunFileContents read_run_file(const std::string& path) {
-  return parse_run_file(read_whole_file(path), path);
+  return parse_run_file(detail::read_whole_file<std::string>(path), path);
 }
 
 }  // namespace wandb

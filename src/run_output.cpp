@@ -18,29 +18,14 @@ namespace {
 constexpr const char* kProducer = "0.20.1";
 constexpr const char* kMinConsumer = "0.10.0";
 
-void write_all(int fd, const std::string& data, const fs::path& path) {
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int code = n < 0 ? errno : ENOSPC;
-      throw IoError("cannot write file " + path.string() + ": " + std::strerror(code), code);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-}
-
 // config.yaml as the SDK lays it out; values are JSON, which YAML 1.2 reads.
-std::string config_yaml(const Json& config) {
+void write_config_yaml(const fs::path& files, const Json& config) {
   std::string out = "wandb_version: 1\n";
   for (auto it = config.begin(); it != config.end(); ++it) {
     out.append("\n").append(dumps_python(Json(it.key())));
     out.append(":\n  desc: null\n  value: ").append(dumps_python(it.value())).append("\n");
   }
-  return out;
+  write_file_atomic(files / "config.yaml", out.data(), out.size());
 }
 
 std::string host_name() {
@@ -97,12 +82,8 @@ RunOutput::RunOutput(const Run::Impl& run) : impl_(std::make_unique<Impl>()) {
   impl_->writer = std::make_unique<RunFileWriter>((run.root / ("run-" + run.id + ".wandb")).string());
   impl_->history_fd =
       ::open(impl_->history_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (impl_->history_fd < 0) {
-    const int code = errno;
-    throw IoError("cannot open file " + impl_->history_path.string() + ": " + std::strerror(code),
-                  code);
-  }
-  // Header and Run go out now; Config follows in start().
+  if (impl_->history_fd < 0) throw_io_error("open file", impl_->history_path, errno);
+  // Header and Run go out now; the Run constructor writes the Config next.
   std::vector<wandb_internal::Record> records;
   wandb_internal::Record header = impl_->next();
   header.mutable_header()->mutable_version_info()->set_producer(kProducer);
@@ -134,12 +115,9 @@ RunOutput::~RunOutput() {
   if (impl_ && impl_->history_fd >= 0) ::close(impl_->history_fd);
 }
 
-void RunOutput::start(const Json& config) { this->config(config); }
-
 void RunOutput::config(const Json& config) {
   impl_->writer->append(impl_->config_record(config));
-  const std::string text = config_yaml(config);
-  write_file_atomic(impl_->files / "config.yaml", text.data(), text.size());
+  write_config_yaml(impl_->files, config);
 }
 
 void RunOutput::history(int64_t step, const Json& row, const std::vector<std::string>& files) {
@@ -153,7 +131,16 @@ void RunOutput::history(int64_t step, const Json& row, const std::vector<std::st
   // Files and History in one write: a crash keeps both or neither.
   impl_->writer->append_all(records);
   // One write per line, so a killed process leaves whole lines only.
-  write_all(impl_->history_fd, dumps_python(row) + "\n", impl_->history_path);
+  // dumps_python(row), from the items' values already dumped above.
+  std::string line(1, '{');
+  for (const auto& item : history->item()) {
+    if (line.size() > 1) line += ", ";
+    line.append(dumps_python(Json(item.key()))).append(": ").append(item.value_json());
+  }
+  line += "}\n";
+  if (!write_fully(impl_->history_fd, line.data(), line.size())) {
+    throw_io_error("write file", impl_->history_path, errno);
+  }
 }
 
 void RunOutput::summary(const Json& summary) {
@@ -180,18 +167,11 @@ void RunOutput::finish(const Json* config, const Json& summary, const std::vecto
   final_record.mutable_final();
   records.push_back(std::move(final_record));
   impl_->writer->append_all(records);
-  if (config) {
-    const std::string text = config_yaml(*config);
-    write_file_atomic(impl_->files / "config.yaml", text.data(), text.size());
-  }
+  if (config) write_config_yaml(impl_->files, *config);
   this->summary(summary);
   impl_->writer->sync();
   impl_->writer->close();
-  if (::fsync(impl_->history_fd) != 0) {
-    const int code = errno;
-    throw IoError("cannot sync file " + impl_->history_path.string() + ": " + std::strerror(code),
-                  code);
-  }
+  if (::fsync(impl_->history_fd) != 0) throw_io_error("sync file", impl_->history_path, errno);
 }
 
 }  // namespace wandb::detail

@@ -300,26 +300,4 @@ std::string sha256_hex(const void* data, size_t size) {
   return hex;
 }
 
-Bytes read_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw IoError("cannot read file " + path + ": expected a file, got a directory", EISDIR);
-  }
-  errno = 0;
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) {
-    const int code = errno;
-    throw IoError("cannot open file " + path + ": " + std::strerror(code ? code : ENOENT),
-                  code ? code : ENOENT);
-  }
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw IoError("cannot read file " + path + ": it is not a regular file", EISDIR);
-  Bytes bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw IoError("cannot read file " + path + ": " + std::strerror(errno), errno);
-  }
-  return bytes;
-}
-
 }  // namespace wandb::detail

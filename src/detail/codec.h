@@ -55,7 +55,4 @@ PixelBuffer decode(const Bytes& bytes, const std::string& what);
 /// Lower-case hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(const void* data, size_t size);
 
-/// Reads a whole file; throws IoError "cannot open file ...".
-Bytes read_file(const std::string& path);
-
 }  // namespace wandb::detail

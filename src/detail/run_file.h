@@ -23,6 +23,10 @@ inline constexpr int64_t kChunkHeaderSize = 7;
 
 enum class ChunkType : uint8_t { kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4 };
 
+/// Zero bytes that come before a chunk written at `offset`: the rest of the
+/// block when fewer than 7 bytes remain in it, else none.
+int64_t chunk_padding(int64_t offset);
+
 /// The bytes that put `payload` into a file currently `offset` bytes long:
 /// zero padding when fewer than 7 bytes remain in the block, then a FULL
 /// chunk, or FIRST, MIDDLE..., LAST when the payload does not fit. `offset`
@@ -85,8 +89,6 @@ class RunFileWriter {
   /// them is kept.
   /// Returns the offset of the first record's first chunk (size() when empty).
   int64_t append_all(const std::vector<wandb_internal::Record>& records);
-  /// Writes an already serialised Record.
-  int64_t append_serialized(std::string_view payload);
 
   /// fsync of the file (and, once, of the folder that holds a new file).
   void sync();
@@ -101,7 +103,8 @@ class RunFileWriter {
   int64_t dropped_bytes() const noexcept { return dropped_bytes_; }
 
  private:
-  int64_t write_locked(const std::string& bytes, int64_t first_offset);
+  int64_t append_payloads(const std::vector<std::string>& payloads);
+  void write_locked(const std::string& bytes);
   void check_open_locked(const char* what) const;
 
   std::string path_;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "detail/file_io.h"
 #include "wandb/run.h"
 
 namespace wandb {
@@ -44,19 +45,6 @@ namespace detail {
 std::string safe_media_key(const std::string& key);
 /// Keys must be valid UTF-8 (they go into protobuf strings) and free of NUL.
 void check_key(const std::string& key);
-
-/// What write_file_atomic does when `path` already exists.
-enum class Existing {
-  kReplace,  ///< replace it
-  kKeep,     ///< keep it (content-addressed names: it holds the same bytes)
-};
-
-/// Writes `data` to `path` so that the file appears whole or not at all,
-/// creating folders: through an unnamed file linked in (O_TMPFILE) for kKeep
-/// where the kernel and file system allow, else through a named temporary file
-/// in the same folder and a rename. Nothing is left behind on failure (IoError).
-void write_file_atomic(const std::filesystem::path& path, const void* data, std::size_t size,
-                       Existing existing = Existing::kReplace);
 
 /// The SDK's Image.to_json for a bound image.
 Json image_json(const Image& image, const Image::Binding& binding);

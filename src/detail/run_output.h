@@ -17,8 +17,6 @@ class RunOutput {
   RunOutput(const RunOutput&) = delete;
   RunOutput& operator=(const RunOutput&) = delete;
 
-  /// Run start: the run's metadata and initial config.
-  void start(const Json& config);
   /// The whole config after a change.
   void config(const Json& config);
   /// One committed history row; `files` are the media it references (and files
@@ -34,9 +32,5 @@ class RunOutput {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-inline std::unique_ptr<RunOutput> make_run_output(const Run::Impl& run) {
-  return std::make_unique<RunOutput>(run);
-}
 
 }  // namespace wandb::detail

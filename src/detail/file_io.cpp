@@ -1,0 +1,158 @@
+#include "detail/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "wandb/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace wandb::detail {
+
+void throw_io_error(const std::string& what, const fs::path& path, int code) {
+  throw IoError("cannot " + what + " " + path.string() + ": " + std::strerror(code), code);
+}
+
+bool write_fully(int fd, const void* data, std::size_t size) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      return false;
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+template <class Buffer>
+Buffer read_whole_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_io_error("open file", path, errno);
+  Buffer bytes;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      throw IoError("cannot read file " + path + ": expected a file, got a directory", EISDIR);
+    }
+    if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<std::size_t>(st.st_size));
+  }
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int code = errno;
+      ::close(fd);
+      throw_io_error("read file", path, code);
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+template std::string read_whole_file<std::string>(const std::string& path);
+template std::vector<uint8_t> read_whole_file<std::vector<uint8_t>>(const std::string& path);
+
+namespace {
+
+std::string random_suffix() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s(12, 'x');
+  for (char& c : s) c = kChars[rng() % 36];
+  return s;
+}
+
+// Runs `open_in(folder)`; when the folder is missing, creates it and retries.
+template <class Open>
+int open_creating_folder(const fs::path& folder, Open open_in) {
+  int fd = open_in();
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw_io_error("create folder", folder, ec.value());
+    fd = open_in();
+  }
+  return fd;
+}
+
+// The file is written unnamed (O_TMPFILE) and linked in whole: one change to
+// the folder instead of create + rename, nothing left behind by a crash. An
+// existing file is kept. Returns false when the file system or the kernel
+// cannot do this (the caller falls back to a named temporary file).
+bool write_new_file_linked(const fs::path& path, const void* data, std::size_t size) {
+#ifdef O_TMPFILE
+  const fs::path folder = path.parent_path();
+  const int fd = open_creating_folder(
+      folder, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
+  if (fd < 0) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
+    throw_io_error("create a file in", folder, errno);
+  }
+  if (!write_fully(fd, data, size)) {
+    const int code = errno;
+    ::close(fd);
+    throw_io_error("write file", path, code);
+  }
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+  const int linked = ::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+  const int code = errno;
+  ::close(fd);
+  if (linked == 0 || code == EEXIST) return true;
+  // No /proc, or a file system that refuses the link: use the named temporary.
+  if (code == ENOENT || code == EPERM || code == EXDEV || code == EOPNOTSUPP) return false;
+  throw_io_error("link file", path, code);
+#else
+  (void)path, (void)data, (void)size;
+  return false;
+#endif
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const void* data, std::size_t size, Existing existing) {
+  if (existing == Existing::kKeep) {
+    std::error_code ec;
+    if (fs::exists(path, ec)) return;
+    if (write_new_file_linked(path, data, size)) return;
+  }
+  const fs::path folder = path.parent_path();
+  std::string tmp_name(1, '.');  // hidden, and unique in the folder
+  tmp_name.append(path.filename().string()).append(".").append(random_suffix()).append(".tmp");
+  const fs::path tmp = folder / tmp_name;
+  const int fd = open_creating_folder(
+      folder, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
+  if (fd < 0) throw_io_error("create file", tmp, errno);
+  if (!write_fully(fd, data, size)) {
+    const int code = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw_io_error("write file", path, code);
+  }
+  if (::close(fd) != 0) {
+    const int code = errno;
+    ::unlink(tmp.c_str());
+    throw_io_error("write file", path, code);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int code = errno;
+    ::unlink(tmp.c_str());
+    throw_io_error("rename into", path, code);
+  }
+}
+
+}  // namespace wandb::detail

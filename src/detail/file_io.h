@@ -1,0 +1,37 @@
+// File I/O shared by the run, the run file and the codecs: whole-file reads,
+// complete writes, atomic file creation and their IoError messages.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace wandb::detail {
+
+/// Throws IoError("cannot <what> <path>: <strerror(code)>", code).
+[[noreturn]] void throw_io_error(const std::string& what, const std::filesystem::path& path, int code);
+
+/// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns false
+/// with errno set on failure (ENOSPC when the kernel accepts nothing).
+bool write_fully(int fd, const void* data, std::size_t size);
+
+/// The whole file, as a std::string or a std::vector<uint8_t>; pipes and other
+/// streams are read to their end. IoError when it cannot be opened or read,
+/// or is a folder.
+template <class Buffer>
+Buffer read_whole_file(const std::string& path);
+
+/// What write_file_atomic does when `path` already exists.
+enum class Existing {
+  kReplace,  ///< replace it
+  kKeep,     ///< keep it (content-addressed names: it holds the same bytes)
+};
+
+/// Writes `data` to `path` so that the file appears whole or not at all,
+/// creating folders: through an unnamed file linked in (O_TMPFILE) for kKeep
+/// where the kernel and file system allow, else through a named temporary file
+/// in the same folder and a rename. Nothing is left behind on failure (IoError).
+void write_file_atomic(const std::filesystem::path& path, const void* data, std::size_t size,
+                       Existing existing = Existing::kReplace);
+
+}  // namespace wandb::detail
