@@ -111,14 +111,7 @@ PixelBuffer tensor_to_pixels_ops(const at::Tensor& data, bool normalize, Normali
   // one copy: copy_ lays the device's H x W x C result straight into the
   // buffer the encoder reads.
   const at::Tensor chw = uint8_chw_ops(data, normalize, info);
-  PixelBuffer out;
-  out.channels = static_cast<int>(chw.size(0));
-  out.height = static_cast<int>(chw.size(1));
-  out.width = static_cast<int>(chw.size(2));
-  const auto size = static_cast<size_t>(chw.numel());
-  out.data.reserve(size);
-  advise_huge_pages(out.data.data(), size);
-  out.data.resize(size);
+  PixelBuffer out = allocate_pixels(chw.size(1), chw.size(2), chw.size(0));
   at::from_blob(out.data.data(), {out.height, out.width, out.channels}, at::kByte)
       .copy_(chw.permute({1, 2, 0}));
   return out;
@@ -189,14 +182,16 @@ ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> cla
                     c10::toString(mask_data.scalar_type()));
   }
   if (shape[0] <= 0 || shape[1] <= 0) detail::throw_mask_rank(shape);
-  at::Tensor t = mask_data.detach();
-  const at::Tensor range = at::stack({t.min(), t.max()}).to(at::kLong).cpu();
-  const int64_t lo = range[0].item<int64_t>();
-  const int64_t hi = range[1].item<int64_t>();
-  if (lo < 0 || hi > 255) detail::throw_mask_range(static_cast<double>(lo), static_cast<double>(hi));
-  t = t.to(at::kByte).contiguous().cpu();
-  const auto* p = t.data_ptr<uint8_t>();
-  std::vector<uint8_t> values(p, p + t.numel());
+  const at::Tensor t = mask_data.detach();
+  if (t.scalar_type() != at::kByte) {  // uint8 is in range by its type
+    const at::Tensor range = at::stack({t.min(), t.max()}).to(at::kLong).cpu();
+    const int64_t lo = range[0].item<int64_t>();
+    const int64_t hi = range[1].item<int64_t>();
+    if (lo < 0 || hi > 255) detail::throw_mask_range(static_cast<double>(lo), static_cast<double>(hi));
+  }
+  // One copy, from any device and layout, straight into the mask's buffer.
+  std::vector<uint8_t> values(static_cast<size_t>(t.numel()));
+  at::from_blob(values.data(), {shape[0], shape[1]}, at::kByte).copy_(t);
   state_ = detail::make_mask_state(static_cast<int>(shape[0]), static_cast<int>(shape[1]),
                                    std::move(values), std::move(class_labels));
 }

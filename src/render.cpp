@@ -81,6 +81,11 @@ bool class_selected(int64_t id, const RenderOptions& o) {
   return o.classes.empty() || std::find(o.classes.begin(), o.classes.end(), id) != o.classes.end();
 }
 
+// Whether a mask's class is painted (the legend lists exactly these).
+bool mask_class_drawn(int64_t id, const RenderOptions& o) {
+  return class_selected(id, o) && !(id == 0 && o.mask_zero_transparent);
+}
+
 // Black text on light colours, white on dark ones (ITU-R BT.601 luma).
 cv::Scalar text_color_on(const cv::Scalar& bgr) {
   const double luma = 0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2];
@@ -233,7 +238,7 @@ void blend_mask(cv::Mat& img, const ImageMask& mask, const RenderOptions& o) {
   std::array<bool, 256> drawn{};
   std::array<cv::Scalar, 256> color{};
   for (int c = 0; c < 256; ++c) {
-    drawn[c] = class_selected(c, o) && !(c == 0 && o.mask_zero_transparent);
+    drawn[c] = mask_class_drawn(c, o);
     if (drawn[c]) color[c] = class_color(c, o) * o.mask_alpha;
   }
   const double keep = 1.0 - o.mask_alpha;
@@ -391,8 +396,8 @@ cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options) {
 
 cv::Mat render(const Image& image, const RenderOptions& options) {
   check_options(options);
-  // A private copy: pixels_mat() is not promised to be unshared, and we draw on it.
-  cv::Mat img = to_bgr(image).clone();
+  // pixels_mat() returns the image's own copy: drawing on it changes nothing else.
+  cv::Mat img = to_bgr(image);
 
   std::vector<const std::pair<std::string, ImageMask>*> masks;
   std::vector<const std::pair<std::string, BoundingBoxes2D>*> boxes;
@@ -441,9 +446,7 @@ cv::Mat render(const Image& image, const RenderOptions& options) {
   }
   for (const auto* layer : masks) {
     for (const auto& [id, name] : layer->second.class_labels()) {
-      if (class_selected(id, options) && !(id == 0 && options.mask_zero_transparent)) {
-        legend.set(id, name);
-      }
+      if (mask_class_drawn(id, options)) legend.set(id, name);
     }
   }
   if (legend.empty()) return img;

@@ -716,6 +716,13 @@ TEST(ImageInput, MatChannelOrderIsBgr) {
   cv::randu(noisy, 0, 256);
   EXPECT_EQ(cv::norm(Image(noisy).pixels_mat(), noisy, cv::NORM_INF), 0);
   EXPECT_EQ(cv::norm(rgba.pixels_mat(), bgra, cv::NORM_INF), 0);
+  // Each call gives a Mat of its own, for every channel count (render() draws on it).
+  const Image gray(cv::Mat(2, 2, CV_8UC1, cv::Scalar(7)));
+  for (const Image* image : {&gray, &rgba}) {
+    cv::Mat scribbled = image->pixels_mat();
+    scribbled.setTo(cv::Scalar::all(1));
+    EXPECT_NE(cv::norm(image->pixels_mat(), scribbled, cv::NORM_INF), 0);
+  }
   // A tensor and the equivalent Mat give the same picture.
   const at::Tensor rgb_tensor = chw_u8({0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255}, 3, 2, 2);
   EXPECT_TRUE(same_tensor(Image(rgb_tensor).pixels(),

@@ -114,7 +114,8 @@ class Image {
   const std::vector<uint8_t>& encoded() const;
   /// The log-ready pixels: H x W x C uint8 tensor (C = 1 for L), RGB(A) order.
   at::Tensor pixels() const;
-  /// The log-ready pixels as a Mat in OpenCV's B G R (A) order.
+  /// The log-ready pixels as a Mat in OpenCV's B G R (A) order; a new Mat each
+  /// call, sharing no memory with the Image.
   cv::Mat pixels_mat() const;
   /// Number of channels of pixels(): 1 (L), 2 (LA), 3 (RGB) or 4 (RGBA).
   int channels() const;

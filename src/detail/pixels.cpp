@@ -371,15 +371,20 @@ void advise_huge_pages(void* data, std::size_t size) {
 #endif
 }
 
-PixelBuffer normalize_to_uint8(const StridedSource& s, bool normalize, NormalizeInfo* info) {
+PixelBuffer allocate_pixels(int64_t height, int64_t width, int64_t channels) {
   PixelBuffer out;
-  out.height = static_cast<int>(s.height);
-  out.width = static_cast<int>(s.width);
-  out.channels = static_cast<int>(s.channels);
-  const auto size = static_cast<size_t>(s.height * s.width * s.channels);
+  out.height = static_cast<int>(height);
+  out.width = static_cast<int>(width);
+  out.channels = static_cast<int>(channels);
+  const auto size = static_cast<size_t>(height * width * channels);
   out.data.reserve(size);
   advise_huge_pages(out.data.data(), size);
   out.data.resize(size);
+  return out;
+}
+
+PixelBuffer normalize_to_uint8(const StridedSource& s, bool normalize, NormalizeInfo* info) {
+  PixelBuffer out = allocate_pixels(s.height, s.width, s.channels);
   uint8_t* dst = out.data.data();
   NormalizeInfo result;
   switch (s.type) {

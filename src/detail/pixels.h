@@ -37,6 +37,9 @@ struct StridedSource {
 /// where page faults are slow (virtual machines).
 void advise_huge_pages(void* data, std::size_t size);
 
+/// An H x W x C buffer about to be filled (huge pages advised when large).
+PixelBuffer allocate_pixels(int64_t height, int64_t width, int64_t channels);
+
 /// What the normalisation did, for warnings and tests.
 struct NormalizeInfo {
   int branch = 0;              // 1: [0,1]*255, 2: [-1,1] rescale, 3: clip, 0: normalize off
