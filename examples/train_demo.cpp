@@ -64,8 +64,7 @@ torch::Tensor load_photo(const std::string& path) {
   return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8)
       .permute({2, 0, 1})
       .to(torch::kFloat)
-      .div(255)
-      .clone();
+      .div(255);
 }
 
 // The predicted box: the extent of the pixels predicted as target.

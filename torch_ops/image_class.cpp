@@ -38,10 +38,6 @@ BoxDomain parse_domain(const std::string& name) {
   throw ValueError("box domain: expected \"pixel\" or \"fraction\", got \"" + name + "\"");
 }
 
-std::optional<std::string> to_std(const c10::optional<std::string>& s) {
-  return s ? std::optional<std::string>(*s) : std::nullopt;
-}
-
 // The classes an image would get from its layers alone; anything else came
 // from the `classes` option and must be passed on explicitly.
 std::optional<Classes> extra_classes(const Image& image) {

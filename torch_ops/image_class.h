@@ -6,6 +6,7 @@
 #include <ATen/core/ivalue.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -60,18 +61,20 @@ ImagePtr add_boxes(const ImagePtr& self, const std::string& layer, const at::Ten
 ImagePtr add_mask(const ImagePtr& self, const std::string& layer, const at::Tensor& mask,
                   const c10::optional<LabelDict>& class_labels);
 
+/// LibTorch 1.13's c10::optional as std::optional.
+inline std::optional<std::string> to_std(c10::optional<std::string> s) {
+  return s ? std::optional<std::string>(std::move(*s)) : std::nullopt;
+}
+
 ImageState get_state(const ImagePtr& self);
 ImagePtr set_state(ImageState state);
-
-/// Runs `f`, turning the core's exceptions into c10 errors (ValueError,
-/// TypeError, Error) with the same message, prefixed with `where`.
-template <class F>
-decltype(auto) checked(const char* where, F&& f);
 
 /// The part of checked() that does not depend on F: rethrows the exception in
 /// flight as a c10 error. Must be called from a catch block.
 [[noreturn]] void rethrow_as_torch_error(const char* where);
 
+/// Runs `f`, turning the core's exceptions into c10 errors (ValueError,
+/// TypeError, Error) with the same message, prefixed with `where`.
 template <class F>
 decltype(auto) checked(const char* where, F&& f) {
   try {

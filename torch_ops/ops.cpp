@@ -33,10 +33,6 @@ int to_int(const char* what, int64_t value) {
   return static_cast<int>(value);
 }
 
-std::optional<std::string> to_std(c10::optional<std::string> s) {
-  return s ? std::optional<std::string>(std::move(*s)) : std::nullopt;
-}
-
 void log_value(const char* op, const std::string& key, Value value, c10::optional<int64_t> step) {
   {
     std::shared_lock<std::shared_mutex> lock(run_mutex());
