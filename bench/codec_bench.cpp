@@ -136,36 +136,23 @@ size_t spng_encode(const detail::PixelBuffer& px, int level, int strategy, int f
 void register_codec_benchmarks() {
   // The floor: OpenCV's PNG writer at its defaults (libpng, level 1, Z_RLE,
   // SUB filter) on the same B G R pixels; level 6 is Pillow's default level.
-  for (int size : sizes()) {
-    add_benchmark("bare_encoder/opencv_default/" + std::to_string(size),
-                  [size](benchmark::State& state) {
+  const auto register_bare = [](const std::string& name, int size, std::vector<int> params) {
+    add_benchmark("bare_encoder/" + name + "/" + std::to_string(size),
+                  [size, params](benchmark::State& state) {
                     const cv::Mat& bgr = pixels(size).bgr;
                     std::vector<uint8_t> out;
                     for (auto _ : state) {
                       out.clear();
                       out.shrink_to_fit();
-                      cv::imencode(".png", bgr, out);
+                      cv::imencode(".png", bgr, out, params);
                       benchmark::DoNotOptimize(out.data());
                     }
                     set_counters(state, size, out.size());
                   })
         ->Unit(benchmark::kMillisecond);
-  }
-  for (int size : {512, 1024}) {
-    add_benchmark("bare_encoder/opencv_level6/" + std::to_string(size),
-                  [size](benchmark::State& state) {
-                    const cv::Mat& bgr = pixels(size).bgr;
-                    std::vector<uint8_t> out;
-                    for (auto _ : state) {
-                      out.clear();
-                      out.shrink_to_fit();
-                      cv::imencode(".png", bgr, out, {cv::IMWRITE_PNG_COMPRESSION, 6});
-                      benchmark::DoNotOptimize(out.data());
-                    }
-                    set_counters(state, size, out.size());
-                  })
-        ->Unit(benchmark::kMillisecond);
-  }
+  };
+  for (int size : sizes()) register_bare("opencv_default", size, {});
+  for (int size : {512, 1024}) register_bare("opencv_level6", size, {cv::IMWRITE_PNG_COMPRESSION, 6});
 
   // The library's encoder at its default settings, at every size.
   for (int size : sizes()) {

@@ -109,7 +109,9 @@ bool exists(const Inspection& run, const std::string& relative) {
 
 std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
   const wandb::Json& json = record.json;
-  const wandb::Json body = json.contains(record.kind) ? json[record.kind] : wandb::Json::object();
+  static const wandb::Json kEmpty = wandb::Json::object();
+  const auto found = json.find(record.kind);
+  const wandb::Json& body = found != json.end() ? *found : kEmpty;
   std::string line;
   if (record.kind == "header") {
     const wandb::Json info = body.value("version_info", wandb::Json::object());
