@@ -1,11 +1,15 @@
-// Binding images to a run: media file names and the SDK's JSON.
+// Binding images to a run's media folder: file names, contents and the SDK's JSON.
+#include "detail/media.h"
+
+#include <opencv2/imgcodecs.hpp>
+
 #include <regex>
 
 #include "detail/codec.h"
+#include "detail/file_io.h"
 #include "detail/image_data.h"
-#include "detail/run_impl.h"
 #include "wandb/errors.h"
-#include "wandb/warnings.h"
+#include "wandb/render.h"
 
 namespace fs = std::filesystem;
 
@@ -94,7 +98,16 @@ Json layers_object(const Layers<Json>& layers) {
 
 }  // namespace
 
-Json image_json(const Image& image, const Image::Binding& b) {
+void check_media_id(const std::string& id) {
+  check_key(id);
+  if (id.empty() || id == "." || id == ".." || id.find_first_of("/\\") != std::string::npos ||
+      id.size() > kMaxSegmentBytes) {
+    throw ValueError("media id: expected a file-name part without '/' or '\\', of at most " +
+                     std::to_string(kMaxSegmentBytes) + " bytes, got \"" + id + "\"");
+  }
+}
+
+Json image_json(const Image& image, const Binding& b) {
   Json j = Json::object();
   if (image.caption() && !image.caption()->empty()) j["caption"] = *image.caption();
   j["_type"] = "image-file";
@@ -125,16 +138,8 @@ std::optional<Json> all_layers(const std::vector<const Layers<Json>*>& per_image
   return out;
 }
 
-Json images_json(const std::vector<Image>& images,
-                 const std::vector<std::shared_ptr<const Image::Binding>>& bindings) {
+Json images_json(const std::vector<Image>& images, const std::vector<const Binding*>& bindings) {
   const Image& first = images.front();
-  bool sizes_match = true;
-  for (const Image& image : images) {
-    sizes_match = sizes_match && image.width() == first.width() && image.height() == first.height();
-  }
-  if (!sizes_match) {
-    warn("Images sizes do not match. This will causes images to be display incorrectly in the UI.");
-  }
   Json meta = Json::object();
   meta["_type"] = "images/separated";
   meta["width"] = first.width();
@@ -142,15 +147,15 @@ Json images_json(const std::vector<Image>& images,
   meta["format"] = first.format();
   meta["count"] = images.size();
   Json filenames = Json::array();
-  for (const auto& b : bindings) filenames.push_back(b->path);
+  for (const Binding* b : bindings) filenames.push_back(b->path);
   meta["filenames"] = std::move(filenames);
-  if (auto captions = Image::all_captions(images)) {
+  if (auto captions = all_captions(images)) {
     Json list = Json::array();
     for (const auto& c : *captions) list.push_back(c ? Json(*c) : Json(nullptr));
     meta["captions"] = std::move(list);
   }
   std::vector<const Layers<Json>*> masks, boxes;
-  for (const auto& b : bindings) {
+  for (const Binding* b : bindings) {
     masks.push_back(&b->masks);
     boxes.push_back(&b->boxes);
   }
@@ -159,153 +164,104 @@ Json images_json(const std::vector<Image>& images,
   return meta;
 }
 
-std::vector<Image> truncate_images(const std::vector<Image>& images) {
-  if (images.size() <= static_cast<std::size_t>(Image::MAX_ITEMS)) return images;
-  warn("Only " + std::to_string(Image::MAX_ITEMS) + " Image will be uploaded.");
-  return std::vector<Image>(images.begin(), images.begin() + Image::MAX_ITEMS);
-}
-
-}  // namespace detail
-
-// ---- Run::Impl::bind ------------------------------------------------------------
-
-std::shared_ptr<const Image::Binding> Run::Impl::bind(const Image& image, const std::string& key,
-                                                      const std::string& step,
-                                                      const std::optional<std::string>& id) const {
-  if (image.is_reference()) {
-    throw ValueError(
-        "Image media created by a reference to external storage cannot currently be added to a "
-        "run: expected a tensor, Mat or file image, got " + image.source_path());
-  }
-  const std::string safe = detail::safe_media_key(key);
-  auto b = std::make_shared<Image::Binding>();
-  b->run = this;
-  // The SDK's id_ for layers grows with each layer index when an id is given.
-  std::optional<std::string> running = id;
-  const auto file_name = [&](const std::string& sha, const std::string& ext) {
-    return safe + "_" + step + "_" + (running ? *running : sha.substr(0, 20)) + ext;
-  };
-  const auto write = [&](const std::string& rel, const void* data, std::size_t size) {
-    // Names carry the content hash: an existing file already holds these
-    // bytes, unless an explicit id names the file.
-    detail::write_file_atomic(files / rel, data, size,
-                              id ? detail::Existing::kReplace : detail::Existing::kKeep);
-    b->files.push_back(rel);
-  };
-  detail::ImageAccess::data(image).with_encoded([&](const detail::Bytes& bytes, const std::string& sha) {
-    b->sha256 = sha;
-    b->size = static_cast<int64_t>(bytes.size());
-    b->path = "media/images/" + file_name(sha, image.extension());
-    write(b->path, bytes.data(), bytes.size());
-  });
-
-  int index = 0;
-  for (const auto& [layer, boxes] : image.boxes()) {
-    if (running) *running += std::to_string(index);
-    ++index;
-    const std::string& content = boxes.file_content();
-    const std::string sha = detail::sha256_hex(content.data(), content.size());
-    const std::string rel = "media/metadata/boxes2D/" + file_name(sha, ".boxes2D.json");
-    write(rel, content.data(), content.size());
-    b->boxes.emplace_back(layer, Json{{"_type", "boxes2D"},
-                                      {"sha256", sha},
-                                      {"size", content.size()},
-                                      {"path", rel}});
-    b->singletons.push_back(
-        {"bounding_box/class_labels", key + "_wandb_delimeter_" + layer, boxes.class_labels()});
-  }
-  index = 0;
-  for (const auto& [layer, mask] : image.masks()) {
-    if (running) *running += std::to_string(index);
-    ++index;
-    const std::vector<uint8_t>& png = mask.png();
-    const std::string sha = mask.sha256();
-    const std::string rel = "media/images/mask/" + file_name(sha, ".mask.png");
-    write(rel, png.data(), png.size());
-    b->masks.emplace_back(layer, Json{{"_type", "mask"},
-                                      {"sha256", sha},
-                                      {"size", png.size()},
-                                      {"path", rel}});
-    b->singletons.push_back({"mask/class_labels", key + "_wandb_delimeter_" + layer, mask.class_labels()});
-  }
-  return b;
-}
-
-// ---- Image binding methods ----------------------------------------------------------
-
-void Image::bind_to_run(Run& run, const std::string& key, const Step& step,
-                        const std::optional<std::string>& id) {
-  if (!run.impl_) throw StateError("run: expected a live run, got a moved-from one");
-  if (run.finished()) throw StateError("run: expected a running run, got a finished one");
-  binding_ = run.impl_->bind(*this, key, step.text, id);
-  run.impl_->add_singletons(*binding_);
-  run.impl_->announce(binding_->files);
-}
-
-namespace {
-
-// The binding of an image bound to `run`; StateError when it is not.
-const Image::Binding& checked_binding(const Image::Binding* binding, const Run::Impl* run) {
-  if (!binding) {
-    throw StateError("image: expected bind_to_run(run, ...) before to_json(run), got an unbound image");
-  }
-  if (binding->run != run) {
-    throw StateError("image: expected to be bound to this run, got an image bound to another run");
-  }
-  return *binding;
-}
-
-}  // namespace
-
-Json Image::to_json(const Run& run) const {
-  return detail::image_json(*this, checked_binding(binding_.get(), run.impl_.get()));
-}
-
-Json Image::seq_to_json(const std::vector<Image>& images, Run& run, const std::string& key,
-                        const Step& step) {
-  if (images.empty()) throw ValueError("images: expected at least one image, got an empty list");
-  const std::vector<Image> items = detail::truncate_images(images);
-  std::vector<std::shared_ptr<const Binding>> bindings;
-  for (const Image& image : items) {
-    if (image.binding_ && image.binding_->run == run.impl_.get()) {
-      bindings.push_back(image.binding_);
-    } else {
-      Image copy(image);
-      copy.bind_to_run(run, key, step);
-      bindings.push_back(copy.binding_);
-    }
-  }
-  return detail::images_json(items, bindings);
-}
-
-std::optional<Json> Image::all_boxes(const std::vector<Image>& images, const Run& run,
-                                     const std::string&, const Step&) {
-  std::vector<const Layers<Json>*> per_image;
-  for (const Image& image : images) {
-    per_image.push_back(image.boxes().empty()
-                            ? nullptr
-                            : &checked_binding(image.binding_.get(), run.impl_.get()).boxes);
-  }
-  return detail::all_layers(per_image);
-}
-
-std::optional<Json> Image::all_masks(const std::vector<Image>& images, const Run& run,
-                                     const std::string&, const Step&) {
-  std::vector<const Layers<Json>*> per_image;
-  for (const Image& image : images) {
-    per_image.push_back(image.masks().empty()
-                            ? nullptr
-                            : &checked_binding(image.binding_.get(), run.impl_.get()).masks);
-  }
-  return detail::all_layers(per_image);
-}
-
-std::optional<std::vector<std::optional<std::string>>> Image::all_captions(
-    const std::vector<Image>& images) {
+std::optional<std::vector<std::optional<std::string>>> all_captions(const std::vector<Image>& images) {
   if (images.empty() || !images.front().caption()) return std::nullopt;
   std::vector<std::optional<std::string>> out;
   for (const Image& image : images) out.push_back(image.caption());
   return out;
 }
 
+std::vector<std::string> list_warnings(const std::vector<Image>& images) {
+  std::vector<std::string> out;
+  if (images.size() > static_cast<std::size_t>(Image::MAX_ITEMS)) {
+    out.push_back("Only " + std::to_string(Image::MAX_ITEMS) + " Image will be uploaded.");
+  }
+  const std::size_t n = std::min(images.size(), static_cast<std::size_t>(Image::MAX_ITEMS));
+  for (std::size_t i = 1; i < n; ++i) {
+    if (images[i].width() != images[0].width() || images[i].height() != images[0].height()) {
+      out.push_back("Images sizes do not match. This will causes images to be display incorrectly in the UI.");
+      break;
+    }
+  }
+  return out;
+}
+
+std::vector<Image> truncate_images(const std::vector<Image>& images) {
+  if (images.size() <= static_cast<std::size_t>(Image::MAX_ITEMS)) return images;
+  return std::vector<Image>(images.begin(), images.begin() + Image::MAX_ITEMS);
+}
+
+PreparedMedia prepare_media(const Image& image, const std::string& key, const std::string& step,
+                            const std::optional<std::string>& id) {
+  if (image.is_reference()) {
+    throw ValueError(
+        "Image media created by a reference to external storage cannot currently be added to a "
+        "run: expected a tensor, Mat or file image, got " + image.source_path());
+  }
+  const std::string safe = safe_media_key(key);
+  if (id) check_media_id(*id);
+  PreparedMedia out;
+  Binding& b = out.binding;
+  // One owner keeps the image, its layers' contents and its pixels alive
+  // until the writer has written them.
+  const auto owner = std::make_shared<const Image>(image);
+  // The SDK's id_ for layers grows with each layer index when an id is given.
+  std::optional<std::string> running = id;
+  const auto file_name = [&](const std::string& sha, const std::string& ext) {
+    return safe + "_" + step + "_" + (running ? *running : sha.substr(0, 20)) + ext;
+  };
+  const auto add = [&](const std::string& rel, const uint8_t* data, std::size_t size,
+                       std::shared_ptr<const void> keep) {
+    b.files.push_back(rel);
+    out.files.push_back(MediaFile{"files/" + rel, data, size, std::move(keep), id.has_value()});
+  };
+
+  Image::Data::EncodedFile encoded = ImageAccess::data(image).encoded_file(ImageAccess::shared(image));
+  b.sha256 = std::move(encoded.sha256);
+  b.size = static_cast<int64_t>(encoded.bytes->size());
+  b.path = "media/images/" + file_name(b.sha256, image.extension());
+  add(b.path, encoded.bytes->data(), encoded.bytes->size(), encoded.bytes);
+
+  int index = 0;
+  for (const auto& [layer, boxes] : owner->boxes()) {
+    if (running) *running += std::to_string(index);
+    ++index;
+    const std::string& content = boxes.file_content();
+    const std::string sha = sha256_hex(content.data(), content.size());
+    const std::string rel = "media/metadata/boxes2D/" + file_name(sha, ".boxes2D.json");
+    add(rel, reinterpret_cast<const uint8_t*>(content.data()), content.size(), owner);
+    b.boxes.emplace_back(layer, Json{{"_type", "boxes2D"}, {"sha256", sha}, {"size", content.size()}, {"path", rel}});
+    b.singletons.push_back({"bounding_box/class_labels", key + "_wandb_delimeter_" + layer, boxes.class_labels()});
+  }
+  index = 0;
+  for (const auto& [layer, mask] : owner->masks()) {
+    if (running) *running += std::to_string(index);
+    ++index;
+    const Bytes& png = mask.png();
+    const std::string sha = mask.sha256();
+    const std::string rel = "media/images/mask/" + file_name(sha, ".mask.png");
+    add(rel, png.data(), png.size(), owner);
+    b.masks.emplace_back(layer, Json{{"_type", "mask"}, {"sha256", sha}, {"size", png.size()}, {"path", rel}});
+    b.singletons.push_back({"mask/class_labels", key + "_wandb_delimeter_" + layer, mask.class_labels()});
+  }
+  return out;
+}
+
+MediaFile preview_file(const Image& image, const Binding& binding) {
+  auto png = std::make_shared<std::vector<uint8_t>>();
+  if (!cv::imencode(".png", render(image), *png)) {
+    throw Error("preview: expected OpenCV to encode the rendered image, got a failure");
+  }
+  std::filesystem::path rel = std::filesystem::path("previews") / binding.path;
+  rel.replace_extension(".png");
+  return MediaFile{rel.generic_string(), png->data(), png->size(), png, true};
+}
+
+void write_media(const std::filesystem::path& run_root, const std::vector<MediaFile>& files) {
+  for (const MediaFile& f : files) {
+    write_file_atomic(run_root / f.path, f.data, f.size, f.replace ? Existing::kReplace : Existing::kKeep);
+  }
+}
+
+}  // namespace detail
 }  // namespace wandb

@@ -1,19 +1,40 @@
-// wandb::Run: steps, rows, background encoding and the run's files.
+// wandb::Run: steps and rows, a pool of encoder threads, and one writer thread
+// that owns every file of the run.
+//
+// Who does what:
+//   caller threads  log(), summary(), config(): validate, snapshot, queue. No
+//                   file I/O, and the warning handler (or any user code) is
+//                   only called with no lock held, so a handler may log into
+//                   the same run.
+//   encoders (N)    prepare_media(): pixels to file bytes, hashes, file names;
+//                   the bytes go to the writer's queue.
+//   writer (1)      writes media files as they arrive, then every ordered
+//                   entry (history row, summary update) once the files it
+//                   names are on disk, then the run's end. The only thread
+//                   that touches the run's files after init.
+// Locks (a thread holds at most one; none is held while user code runs):
+//   Impl::mu        the queues, steps and the run's state: GUARDED_BY(mu).
+//   Impl::meta_mu   config and summary: GUARDED_BY(meta_mu); a leaf lock.
+// Fields marked WRITER are touched only by the writer thread (and by the
+// constructor before the writer starts).
 #include "wandb/run.h"
 
-#include <unistd.h>
-
-#include <opencv2/imgcodecs.hpp>
-
-#include <cstdio>
+#include <algorithm>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
+#include <thread>
 
+#include "detail/media.h"
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
-#include "wandb/render.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
 
@@ -65,13 +86,15 @@ const Value* Row::find(const std::string& key) const {
 
 namespace {
 
+// One image of a logged value. Set by its encoder, or by the writer when its
+// file cannot be written, always under Impl::mu; read by the writer once the
+// entry's pending count is zero.
 struct Slot {
-  std::shared_ptr<const Image::Binding> binding;
+  std::optional<detail::Binding> binding;
   std::exception_ptr error;
 };
 
-// A logged value waiting for its media: JSON now, or images whose files are
-// being written on the workers.
+// A logged value: JSON, or images whose files are on their way to disk.
 struct Node {
   Value::Kind kind = Value::Kind::kJson;
   Json json;
@@ -80,22 +103,49 @@ struct Node {
   std::vector<std::pair<std::string, Node>> row;
 };
 
-using Entries = std::vector<std::pair<std::string, Node>>;
+using Nodes = std::vector<std::pair<std::string, Node>>;
 
-// One history row: the merge of every log() call for its step.
-struct Commit {
+// One ordered piece of output: a history row (the merge of every log() call
+// for its step) or a summary update. The writer writes entries in order, each
+// once it is sealed and the files it names are written.
+struct Entry {
+  enum class Kind { kRow, kSummary };
+  Kind kind = Kind::kRow;
   int64_t step = 0;
-  Entries entries;
-  int pending = 0;  // media jobs not finished
+  Nodes nodes;
+  int pending = 0;  // images whose files are not written yet
   bool sealed = false;
   double runtime = 0;
   double timestamp = 0;
 };
 
-struct Job {
-  std::function<void()> run;
-  std::size_t bytes = 0;
+// An image to encode, for the encoder threads.
+struct EncodeJob {
+  Image image;
+  std::string key;
+  std::string step;
+  std::shared_ptr<Slot> slot;
+  std::shared_ptr<Entry> entry;
+  std::size_t bytes = 0;  // counted against max_queued_bytes until written
 };
+
+// Files to write, for the writer thread.
+struct WriteJob {
+  std::vector<detail::MediaFile> files;
+  std::optional<detail::MediaFile> preview;  // a failure here only warns
+  std::shared_ptr<Slot> slot;                // with entry: an image of an entry
+  std::shared_ptr<Entry> entry;
+  std::size_t bytes = 0;
+  // A bind outside history (detail::bind_to_run): announced in the next Files
+  // record, its class labels registered, `done` fulfilled once written.
+  std::optional<detail::Binding> announce;
+  std::shared_ptr<std::promise<void>> done;
+};
+
+// The run whose background thread this is (null on other threads): log() from
+// a warning handler running there must not wait for queue space that only
+// that thread can free, and finish() there would wait for itself.
+thread_local const Run::Impl* t_background_run = nullptr;
 
 std::string random_run_id() {
   std::mt19937_64 rng{std::random_device{}()};
@@ -114,340 +164,518 @@ std::string local_time_stamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-// Bytes a queued image holds until its job runs (the back-pressure measure).
+// Bytes a queued image holds until its files are written (the back-pressure measure).
 std::size_t queued_size(const Image& image) {
   if (image.is_file()) return image.encoded().size();
   return static_cast<std::size_t>(image.width()) * static_cast<std::size_t>(image.height()) * 4;
 }
 
-void check_value_keys(const Row& row) {
-  for (const auto& [key, value] : row) {
-    detail::check_key(key);
-    if (value.kind() == Value::Kind::kRow) check_value_keys(value.row());
-    if (value.kind() == Value::Kind::kImage || value.kind() == Value::Kind::kImages) {
-      detail::safe_media_key(key);
-      for (const Image& image : value.images()) {
-        if (image.is_reference()) {
-          throw ValueError(
-              "Image media created by a reference to external storage cannot currently be "
-              "added to a run: expected a tensor, Mat or file image for key \"" + key +
-              "\", got " + image.source_path());
-        }
+void check_value(const std::string& key, const Value& value);
+
+void check_row(const Row& row) {
+  for (const auto& [key, value] : row) check_value(key, value);
+}
+
+void check_value(const std::string& key, const Value& value) {
+  detail::check_key(key);
+  if (value.kind() == Value::Kind::kRow) check_row(value.row());
+  if (value.kind() == Value::Kind::kImage || value.kind() == Value::Kind::kImages) {
+    detail::safe_media_key(key);
+    for (const Image& image : value.images()) {
+      if (image.is_reference()) {
+        throw ValueError(
+            "Image media created by a reference to external storage cannot currently be "
+            "added to a run: expected a tensor, Mat or file image for key \"" + key +
+            "\", got " + image.source_path());
       }
     }
   }
 }
 
-}  // namespace
-
-struct Run::Impl::State {
-  std::mutex mu;  // everything below up to write_mu
-  std::condition_variable work_cv, space_cv, idle_cv;
-  std::deque<Job> jobs;
-  std::vector<std::thread> workers;
-  bool stopping = false;
-  std::size_t queued_bytes = 0;
-  int running = 0;
-  int admitting = 0;  // log() calls waiting for queue space
-  int64_t step = 0;
-  std::deque<std::shared_ptr<Commit>> commits;  // in log() order
-  std::shared_ptr<Commit> open;                 // the unsealed commit, if any
-  bool finished = false;
-  std::exception_ptr error;
-
-  std::mutex write_mu;  // serialises output, in commit order
-
-  mutable std::mutex meta_mu;  // config, summary, announced files
-  Json config = Json::object();
-  bool config_dirty = false;  // changed since the last Config record
-  Json summary = Json::object();
-  std::vector<std::string> announced;
-
-  std::unique_ptr<detail::RunOutput> output;
-
-  // finish() only tells the workers to stop: the threads wind down while it
-  // writes the run's last records, and are joined here.
-  ~State() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      stopping = true;
-    }
-    work_cv.notify_all();
-    for (std::thread& t : workers) {
-      if (t.joinable()) t.join();
-    }
-  }
-};
-
-Run::Impl::~Impl() = default;
-
-double Run::Impl::runtime_seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_steady).count();
-}
-
-double Run::Impl::timestamp_seconds() const {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-void Run::Impl::add_singletons(const Image::Binding& binding) const {
-  std::lock_guard<std::mutex> lock(state->meta_mu);
-  for (const auto& s : binding.singletons) {
-    Json& slot = state->config["_wandb"][s.type][s.key];
-    Json entry{{"type", s.type}, {"key", s.key}, {"value", s.labels.to_json()}};
-    if (slot != entry) {
-      slot = std::move(entry);
-      state->config_dirty = true;
-    }
-  }
-}
-
-void Run::Impl::announce(const std::vector<std::string>& paths) const {
-  std::lock_guard<std::mutex> lock(state->meta_mu);
-  state->announced.insert(state->announced.end(), paths.begin(), paths.end());
-}
-
-namespace {
-
-void record_error(Run::Impl::State& s, std::exception_ptr error) {
-  std::lock_guard<std::mutex> lock(s.mu);
-  if (!s.error) s.error = std::move(error);
-}
-
-// Builds a row's JSON from finished media jobs; collects the files written and
-// the class labels to register, in row order.
-Json assemble(const Entries& entries, std::vector<std::string>& files,
-              std::vector<const Image::Binding*>& bindings_in_order) {
-  Json out = Json::object();
-  for (const auto& [key, node] : entries) {
-    for (const auto& slot : node.slots) {
-      if (slot->error) std::rethrow_exception(slot->error);
-      files.insert(files.end(), slot->binding->files.begin(), slot->binding->files.end());
-      bindings_in_order.push_back(slot->binding.get());
-    }
-    switch (node.kind) {
-      case Value::Kind::kJson: out[key] = node.json; break;
-      case Value::Kind::kImage: out[key] = detail::image_json(node.images[0], *node.slots[0]->binding); break;
-      case Value::Kind::kImages: {
-        if (node.images.empty()) {
-          out[key] = Json::array();
-          break;
-        }
-        std::vector<std::shared_ptr<const Image::Binding>> bindings;
-        for (const auto& slot : node.slots) bindings.push_back(slot->binding);
-        out[key] = detail::images_json(node.images, bindings);
-        break;
-      }
-      case Value::Kind::kRow: out[key] = assemble(node.row, files, bindings_in_order); break;
-    }
-  }
-  return out;
-}
-
-void write_commit(Run::Impl* impl, Commit& c) {
-  auto& s = *impl->state;
-  std::vector<std::string> files;
-  std::vector<const Image::Binding*> bindings;
-  Json row;
-  try {
-    row = assemble(c.entries, files, bindings);
-  } catch (...) {
-    record_error(s, std::current_exception());
-    return;  // a row whose media failed is not written
-  }
-  for (const Image::Binding* b : bindings) impl->add_singletons(*b);
-  row["_step"] = c.step;
-  row["_runtime"] = c.runtime;
-  row["_timestamp"] = c.timestamp;
-  Json config;
-  bool config_changed = false;
-  Json summary;
-  {
-    std::lock_guard<std::mutex> lock(s.meta_mu);
-    files.insert(files.begin(), s.announced.begin(), s.announced.end());
-    s.announced.clear();
-    // One Files record per file, even when several images share it.
-    std::set<std::string> seen;
-    files.erase(std::remove_if(files.begin(), files.end(),
-                               [&](const std::string& f) { return !seen.insert(f).second; }),
-                files.end());
-    if (s.config_dirty) {
-      config = s.config;
-      config_changed = true;
-      s.config_dirty = false;
-    }
-    for (auto it = row.begin(); it != row.end(); ++it) s.summary[it.key()] = it.value();
-    summary = s.summary;
-  }
-  try {
-    if (config_changed) s.output->config(config);
-    s.output->history(c.step, row, files);
-    s.output->summary(summary);
-  } catch (...) {
-    record_error(s, std::current_exception());
-  }
-}
-
-// Writes every sealed commit at the front whose media are done, in order.
-void flush_ready(Run::Impl* impl) {
-  auto& s = *impl->state;
-  std::lock_guard<std::mutex> write_lock(s.write_mu);
-  for (;;) {
-    std::shared_ptr<Commit> c;
-    {
-      std::lock_guard<std::mutex> lock(s.mu);
-      if (s.commits.empty() || !s.commits.front()->sealed || s.commits.front()->pending > 0) {
-        s.idle_cv.notify_all();
-        return;
-      }
-      c = std::move(s.commits.front());
-      s.commits.pop_front();
-    }
-    write_commit(impl, *c);
-  }
-}
-
-void worker_loop(Run::Impl* impl) {
-  auto& s = *impl->state;
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock<std::mutex> lock(s.mu);
-      s.work_cv.wait(lock, [&] { return s.stopping || !s.jobs.empty(); });
-      if (s.jobs.empty()) return;
-      job = std::move(s.jobs.front());
-      s.jobs.pop_front();
-      ++s.running;
-    }
-    job.run();
-    {
-      std::lock_guard<std::mutex> lock(s.mu);
-      --s.running;
-      s.queued_bytes -= job.bytes;
-    }
-    s.space_cv.notify_all();
-    flush_ready(impl);
-  }
-}
-
-// A rendered copy of a logged image; a failure here only warns, since the
-// logged data itself is complete.
-void write_preview(const Run::Impl& impl, const Image& image, const Image::Binding& binding) {
-  try {
-    std::vector<uint8_t> png;
-    if (!cv::imencode(".png", render(image), png)) throw Error("OpenCV could not encode the preview");
-    fs::path path = impl.root / "previews" / binding.path;
-    path.replace_extension(".png");
-    detail::write_file_atomic(path, png.data(), png.size());
-  } catch (const std::exception& e) {
-    warn("cannot write preview of " + binding.path + ": " + e.what());
-  }
-}
-
-// Turns a logged value into a node, queueing one job per image.
-Node make_node(Run::Impl* impl, const std::string& key, const Value& value, const std::string& step,
-               const std::shared_ptr<Commit>& commit, std::vector<Job>& jobs) {
+// A logged value as a node, with one encode job per image (their step and
+// entry are filled in under the lock) and the SDK's warnings for lists.
+Node make_node(const std::string& key, const Value& value, std::vector<EncodeJob>& jobs,
+               std::vector<std::string>& warnings) {
   Node node;
   node.kind = value.kind();
   switch (value.kind()) {
     case Value::Kind::kJson: node.json = value.json(); break;
     case Value::Kind::kRow:
-      for (const auto& [k, v] : value.row()) upsert(node.row, k, make_node(impl, k, v, step, commit, jobs));
+      for (const auto& [k, v] : value.row()) upsert(node.row, k, make_node(k, v, jobs, warnings));
       break;
-    case Value::Kind::kImage:
-    case Value::Kind::kImages:
-      node.images = value.kind() == Value::Kind::kImages ? detail::truncate_images(value.images())
-                                                         : value.images();
-      for (const Image& image : node.images) {
-        auto slot = std::make_shared<Slot>();
-        node.slots.push_back(slot);
-        ++commit->pending;
-        jobs.push_back(Job{[impl, slot, image, key, step, commit] {
-                             try {
-                               slot->binding = impl->bind(image, key, step, std::nullopt);
-                               if (impl->options.previews) write_preview(*impl, image, *slot->binding);
-                             } catch (...) {
-                               slot->error = std::current_exception();
-                             }
-                             std::lock_guard<std::mutex> lock(impl->state->mu);
-                             --commit->pending;
-                           },
-                           queued_size(image)});
-      }
+    case Value::Kind::kImage: node.images = value.images(); break;
+    case Value::Kind::kImages: {
+      std::vector<std::string> w = detail::list_warnings(value.images());
+      warnings.insert(warnings.end(), w.begin(), w.end());
+      node.images = detail::truncate_images(value.images());
       break;
+    }
+  }
+  for (const Image& image : node.images) {
+    auto slot = std::make_shared<Slot>();
+    node.slots.push_back(slot);
+    jobs.push_back(EncodeJob{image, key, "", slot, nullptr, queued_size(image)});
   }
   return node;
 }
 
-void seal(Run::Impl::State& s, Run::Impl& impl) {
-  if (!s.open) return;
-  s.open->sealed = true;
-  s.open->runtime = impl.runtime_seconds();
-  s.open->timestamp = impl.timestamp_seconds();
-  s.open.reset();
+// A row's (or summary update's) JSON from its written media, in row order,
+// with the files it names and its bindings; rethrows an image's failure.
+Json assemble(const Nodes& nodes, std::vector<std::string>& files,
+              std::vector<const detail::Binding*>& bindings) {
+  Json out = Json::object();
+  for (const auto& [key, node] : nodes) {
+    std::vector<const detail::Binding*> own;
+    for (const auto& slot : node.slots) {
+      if (slot->error) std::rethrow_exception(slot->error);
+      files.insert(files.end(), slot->binding->files.begin(), slot->binding->files.end());
+      own.push_back(&*slot->binding);
+    }
+    bindings.insert(bindings.end(), own.begin(), own.end());
+    switch (node.kind) {
+      case Value::Kind::kJson: out[key] = node.json; break;
+      case Value::Kind::kImage: out[key] = detail::image_json(node.images[0], *own[0]); break;
+      case Value::Kind::kImages:
+        out[key] = node.images.empty() ? Json::array() : detail::images_json(node.images, own);
+        break;
+      case Value::Kind::kRow: out[key] = assemble(node.row, files, bindings); break;
+    }
+  }
+  return out;
 }
 
-void throw_if_unusable(Run::Impl::State& s) {
-  if (s.finished) throw StateError("run: expected a running run, got a finished one");
-  if (s.error) {
-    try {
-      std::rethrow_exception(s.error);
-    } catch (const std::exception& e) {
-      throw Error(std::string("run: an earlier log failed in the background: ") + e.what());
-    }
+// Emits a warning from a background thread: a handler that throws there has
+// nobody to throw to, so its message goes to stderr with the warning.
+void warn_from_background(const std::string& message) {
+  try {
+    warn(message);
+  } catch (const std::exception& e) {
+    std::cerr << "wandb: WARNING " << message << " (the warning handler threw: " << e.what() << ")\n";
+  } catch (...) {
+    std::cerr << "wandb: WARNING " << message << " (the warning handler threw)\n";
   }
 }
 
-void log_row(Run::Impl* impl, const Row& row, std::optional<int64_t> step, std::optional<bool> commit) {
-  auto& s = *impl->state;
-  check_value_keys(row);
-  std::vector<Job> jobs;
-  {
-    std::unique_lock<std::mutex> lock(s.mu);
-    throw_if_unusable(s);
-    int64_t target = s.step;
-    if (step) {
-      if (*step < s.step) {
-        warn("Tried to log to step " + std::to_string(*step) + " that is less than the current step " +
-             std::to_string(s.step) + ". Steps must be monotonically increasing, so this data will be ignored.");
-        return;
-      }
-      if (*step > s.step) {
-        seal(s, *impl);
-        s.step = *step;
-      }
-      target = *step;
-    }
-    if (!s.open) {
-      s.open = std::make_shared<Commit>();
-      s.open->step = target;
-      s.commits.push_back(s.open);
-    }
-    const std::string step_text = std::to_string(target);
-    for (const auto& [key, value] : row) {
-      upsert(s.open->entries, key, make_node(impl, key, value, step_text, s.open, jobs));
-    }
-    if (step ? commit.value_or(false) : commit.value_or(true)) {
-      seal(s, *impl);
-      s.step = target + 1;
-    }
-    // Back-pressure: wait while the queue holds too many bytes (one oversized
-    // row is always admitted when the queue is empty).
-    std::size_t bytes = 0;
-    for (const Job& j : jobs) bytes += j.bytes;
-    ++s.admitting;  // finish() waits for this row's jobs to be queued
-    s.space_cv.wait(lock, [&] {
-      return s.queued_bytes == 0 || s.queued_bytes + bytes <= impl->options.max_queued_bytes;
-    });
-    --s.admitting;
-    s.queued_bytes += bytes;
-    for (Job& j : jobs) s.jobs.push_back(std::move(j));
+// A background failure, rethrown to the caller with its type and errno kept.
+[[noreturn]] void throw_background_error(const std::exception_ptr& error) {
+  const std::string prefix = "run: an earlier log failed in the background: ";
+  try {
+    std::rethrow_exception(error);
+  } catch (const IoError& e) {
+    throw IoError(prefix + e.what(), e.code());
+  } catch (const ValueError& e) {
+    throw ValueError(prefix + e.what());
+  } catch (const TypeError& e) {
+    throw TypeError(prefix + e.what());
+  } catch (const StateError& e) {
+    throw StateError(prefix + e.what());
+  } catch (const std::exception& e) {
+    throw Error(prefix + e.what());
+  } catch (...) {
+    throw Error(prefix + "an unknown error");
   }
-  s.work_cv.notify_all();
-  s.idle_cv.notify_all();
-  flush_ready(impl);
 }
 
 }  // namespace
+
+struct Run::Impl {
+  RunOptions options;
+  detail::RunIdentity run;
+  std::chrono::steady_clock::time_point start_steady;
+
+  std::mutex mu;
+  std::condition_variable encode_cv;  // encoders: a job, or stop
+  std::condition_variable write_cv;   // writer: files, a ready entry, or the end
+  std::condition_variable space_cv;   // log(): queue space
+  std::condition_variable done_cv;    // finish(): the writer wrote the end
+  std::deque<EncodeJob> encode_queue;          // GUARDED_BY(mu)
+  std::deque<WriteJob> write_queue;            // GUARDED_BY(mu)
+  std::deque<std::shared_ptr<Entry>> entries;  // GUARDED_BY(mu), in log() order
+  std::shared_ptr<Entry> open;                 // GUARDED_BY(mu): the unsealed row
+  int64_t step = 0;                            // GUARDED_BY(mu)
+  std::size_t queued_bytes = 0;                // GUARDED_BY(mu)
+  int admitting = 0;                           // GUARDED_BY(mu): log() waiting for space
+  bool closed = false;                         // GUARDED_BY(mu): finish() was called
+  std::optional<int> exit_code;                // GUARDED_BY(mu): the writer may end the run
+  bool writer_done = false;                    // GUARDED_BY(mu)
+  bool stop = false;                           // GUARDED_BY(mu): threads exit
+  std::exception_ptr error;                    // GUARDED_BY(mu): first background failure
+  std::exception_ptr end_error;                // GUARDED_BY(mu): writing the end failed
+
+  mutable std::mutex meta_mu;
+  Json config = Json::object();  // GUARDED_BY(meta_mu)
+  bool config_dirty = false;     // GUARDED_BY(meta_mu): changed since the last Config record
+  Json summary = Json::object(); // GUARDED_BY(meta_mu)
+
+  std::unique_ptr<detail::RunOutput> output;  // WRITER
+  std::vector<std::string> announced;         // WRITER: files for the next Files record
+
+  std::vector<std::thread> encoders;
+  std::thread writer;
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    encode_cv.notify_all();
+    write_cv.notify_all();
+    for (std::thread& t : encoders) {
+      if (t.joinable()) t.join();
+    }
+    if (writer.joinable()) writer.join();
+  }
+
+  double runtime_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_steady).count();
+  }
+
+  void record_error(std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!error) error = std::move(e);
+  }
+
+  // Registers class labels in config["_wandb"] (the SDK's _add_singleton).
+  void add_singletons(const std::vector<const detail::Binding*>& bindings) {
+    std::lock_guard<std::mutex> lock(meta_mu);
+    for (const detail::Binding* b : bindings) {
+      for (const auto& s : b->singletons) {
+        Json& slot = config["_wandb"][s.type][s.key];
+        Json entry{{"type", s.type}, {"key", s.key}, {"value", s.labels.to_json()}};
+        if (slot != entry) {
+          slot = std::move(entry);
+          config_dirty = true;
+        }
+      }
+    }
+  }
+
+  void seal_open() {  // REQUIRES(mu)
+    if (!open) return;
+    open->sealed = true;
+    open->runtime = runtime_seconds();
+    open->timestamp =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    open.reset();
+  }
+
+  void throw_if_unusable() const {  // REQUIRES(mu)
+    if (closed) throw StateError("run: expected a running run, got a finished one");
+    if (error) throw_background_error(error);
+  }
+
+  // ---- encoder threads ----
+
+  void encoder_loop() {
+    t_background_run = this;
+    for (;;) {
+      std::optional<EncodeJob> next;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        encode_cv.wait(lock, [&] { return stop || !encode_queue.empty(); });
+        if (encode_queue.empty()) return;
+        next.emplace(std::move(encode_queue.front()));
+        encode_queue.pop_front();
+      }
+      encode(*next);
+    }
+  }
+
+  // One image: its files' bytes go to the writer, or its failure to its slot.
+  void encode(EncodeJob& job) {
+    WriteJob write{{}, std::nullopt, job.slot, job.entry, job.bytes, std::nullopt, nullptr};
+    std::optional<detail::Binding> binding;
+    std::exception_ptr failure;
+    std::optional<std::string> preview_warning;
+    try {
+      detail::PreparedMedia media = detail::prepare_media(job.image, job.key, job.step);
+      if (options.previews) {
+        try {
+          write.preview = detail::preview_file(job.image, media.binding);
+        } catch (const std::exception& e) {
+          preview_warning = "cannot render preview of " + media.binding.path + ": " + e.what();
+        }
+      }
+      write.files = std::move(media.files);
+      binding = std::move(media.binding);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (preview_warning) warn_from_background(*preview_warning);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (failure) {
+        job.slot->error = failure;
+        --job.entry->pending;
+        queued_bytes -= job.bytes;
+      } else {
+        job.slot->binding = std::move(binding);
+        write_queue.push_back(std::move(write));
+      }
+    }
+    if (failure) space_cv.notify_all();
+    write_cv.notify_one();
+  }
+
+  // ---- the writer thread ----
+
+  void writer_loop() {
+    t_background_run = this;
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      if (stop) return;
+      if (!write_queue.empty()) {
+        std::deque<WriteJob> batch;
+        batch.swap(write_queue);
+        lock.unlock();
+        std::vector<std::exception_ptr> failures = write_files(batch);
+        lock.lock();
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          WriteJob& job = batch[i];
+          if (!job.entry) continue;
+          if (failures[i]) job.slot->error = failures[i];
+          --job.entry->pending;
+          queued_bytes -= job.bytes;
+        }
+        space_cv.notify_all();
+        continue;
+      }
+      if (!entries.empty() && entries.front()->sealed && entries.front()->pending == 0) {
+        std::shared_ptr<Entry> entry = std::move(entries.front());
+        entries.pop_front();
+        lock.unlock();
+        write_entry(*entry);
+        lock.lock();
+        continue;
+      }
+      if (exit_code && entries.empty() && admitting == 0) {
+        const int code = error && *exit_code == 0 ? 1 : *exit_code;
+        lock.unlock();
+        std::exception_ptr failure = write_end(code);
+        lock.lock();
+        end_error = failure;
+        writer_done = true;
+        done_cv.notify_all();
+        return;
+      }
+      write_cv.wait(lock);
+    }
+  }
+
+  // Writes a batch of media files; one failure per job (null when written).
+  std::vector<std::exception_ptr> write_files(std::deque<WriteJob>& batch) {
+    std::vector<std::exception_ptr> failures(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      WriteJob& job = batch[i];
+      try {
+        detail::write_media(run.root, job.files);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+      if (job.preview && !failures[i]) {
+        try {
+          detail::write_media(run.root, {*job.preview});
+        } catch (const std::exception& e) {
+          warn_from_background("cannot write preview " + job.preview->path + ": " + e.what());
+        }
+      }
+      job.files.clear();  // the bytes are not needed any more
+      job.preview.reset();
+      if (job.announce) {
+        if (!failures[i]) {
+          add_singletons({&*job.announce});
+          announced.insert(announced.end(), job.announce->files.begin(), job.announce->files.end());
+          job.done->set_value();
+        } else {
+          job.done->set_exception(failures[i]);
+        }
+      }
+    }
+    return failures;
+  }
+
+  void write_entry(const Entry& entry) {
+    std::vector<std::string> files;
+    std::vector<const detail::Binding*> bindings;
+    Json json;
+    try {
+      json = assemble(entry.nodes, files, bindings);
+    } catch (...) {
+      record_error(std::current_exception());
+      return;  // a row whose media failed is not written
+    }
+    add_singletons(bindings);
+    files.insert(files.begin(), announced.begin(), announced.end());
+    announced.clear();
+    // One Files record per file, even when several images share it.
+    std::set<std::string> seen;
+    files.erase(std::remove_if(files.begin(), files.end(),
+                               [&](const std::string& f) { return !seen.insert(f).second; }),
+                files.end());
+    if (entry.kind == Entry::Kind::kRow) {
+      json["_step"] = entry.step;
+      json["_runtime"] = entry.runtime;
+      json["_timestamp"] = entry.timestamp;
+    }
+    std::optional<Json> changed_config;
+    Json summary_now;
+    {
+      std::lock_guard<std::mutex> lock(meta_mu);
+      if (config_dirty && entry.kind == Entry::Kind::kRow) {
+        changed_config = config;
+        config_dirty = false;
+      }
+      for (auto it = json.begin(); it != json.end(); ++it) summary[it.key()] = it.value();
+      summary_now = summary;
+    }
+    try {
+      if (entry.kind == Entry::Kind::kRow) {
+        if (changed_config) output->config(*changed_config);
+        output->history(entry.step, json, files);
+      } else {
+        // Files of a summary update go out with the next row (or the end).
+        announced = std::move(files);
+      }
+      output->summary(summary_now);
+    } catch (...) {
+      record_error(std::current_exception());
+    }
+  }
+
+  // The run's last records; the failure, if any.
+  std::exception_ptr write_end(int code) {
+    try {
+      std::optional<Json> changed_config;
+      Json summary_now;
+      {
+        std::lock_guard<std::mutex> lock(meta_mu);
+        if (config_dirty) changed_config = config;
+        config_dirty = false;
+        summary_now = summary;
+      }
+      output->finish(changed_config ? &*changed_config : nullptr, summary_now, announced, code,
+                     runtime_seconds());
+      announced.clear();
+      return nullptr;
+    } catch (...) {
+      return std::current_exception();
+    }
+  }
+
+  // ---- caller side ----
+
+  // Queues an entry's images (REQUIRES(mu), through `lock`): waits while the
+  // queue holds too many bytes (one oversized row is always admitted when the
+  // queue is empty), except on the run's own threads.
+  void admit(std::unique_lock<std::mutex>& lock, std::vector<EncodeJob>& jobs) {
+    std::size_t bytes = 0;
+    for (const EncodeJob& j : jobs) bytes += j.bytes;
+    if (t_background_run != this) {
+      ++admitting;  // the writer does not end the run before these are queued
+      space_cv.wait(lock, [&] {
+        return queued_bytes == 0 || queued_bytes + bytes <= options.max_queued_bytes;
+      });
+      --admitting;
+    }
+    queued_bytes += bytes;
+    for (EncodeJob& j : jobs) encode_queue.push_back(std::move(j));
+  }
+
+  void log_row(const Row& row, std::optional<int64_t> step, std::optional<bool> commit) {
+    check_row(row);
+    std::vector<EncodeJob> jobs;
+    std::vector<std::string> warnings;
+    Nodes nodes;
+    for (const auto& [key, value] : row) upsert(nodes, key, make_node(key, value, jobs, warnings));
+    for (const std::string& w : warnings) warn(w);  // no lock held
+    std::optional<std::string> ignored;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      throw_if_unusable();
+      int64_t target = this->step;
+      if (step && *step < this->step) {
+        ignored = "Tried to log to step " + std::to_string(*step) +
+                  " that is less than the current step " + std::to_string(this->step) +
+                  ". Steps must be monotonically increasing, so this data will be ignored.";
+      } else {
+        if (step) {
+          if (*step > this->step) {
+            seal_open();
+            this->step = *step;
+          }
+          target = *step;
+        }
+        if (!open) {
+          open = std::make_shared<Entry>();
+          open->step = target;
+          entries.push_back(open);
+        }
+        const std::string step_text = std::to_string(target);
+        for (EncodeJob& j : jobs) {
+          j.step = step_text;
+          j.entry = open;
+        }
+        open->pending += static_cast<int>(jobs.size());
+        for (auto& [key, node] : nodes) upsert(open->nodes, key, std::move(node));
+        if (step ? commit.value_or(false) : commit.value_or(true)) {
+          seal_open();
+          this->step = target + 1;
+        }
+        admit(lock, jobs);
+      }
+    }
+    if (ignored) {
+      warn(*ignored);
+      return;
+    }
+    encode_cv.notify_all();
+    write_cv.notify_one();
+  }
+};
+
+namespace detail {
+
+struct RunAccess {
+  static Run::Impl& impl(Run& run) {
+    if (!run.impl_) throw StateError("run: expected a live run, got a moved-from one");
+    return *run.impl_;
+  }
+};
+
+Binding bind_to_run(Run& run, const Image& image, const std::string& key, const std::string& step,
+                    const std::optional<std::string>& id) {
+  Run::Impl& impl = RunAccess::impl(run);
+  {
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
+  }
+  PreparedMedia media = prepare_media(image, key, step, id);
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> written = done->get_future();
+  {
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
+    impl.write_queue.push_back(
+        WriteJob{std::move(media.files), std::nullopt, nullptr, nullptr, 0, media.binding, done});
+  }
+  impl.write_cv.notify_one();
+  written.get();
+  return std::move(media.binding);
+}
+
+Json seq_to_json(const std::vector<Image>& images, Run& run, const std::string& key,
+                 const std::string& step) {
+  if (images.empty()) throw ValueError("images: expected at least one image, got an empty list");
+  for (const std::string& w : list_warnings(images)) warn(w);
+  const std::vector<Image> items = truncate_images(images);
+  std::vector<Binding> bindings;
+  for (const Image& image : items) bindings.push_back(bind_to_run(run, image, key, step));
+  std::vector<const Binding*> pointers;
+  for (const Binding& b : bindings) pointers.push_back(&b);
+  return images_json(items, pointers);
+}
+
+}  // namespace detail
 
 // ---- Run ---------------------------------------------------------------------------
 
@@ -465,39 +693,39 @@ Run::Run(RunOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.workers < 0) {
     throw ValueError("workers: expected 0 (one per core) or more, got " + std::to_string(options.workers));
   }
-  impl.id = options.id.value_or(random_run_id());
-  impl.start_wall = std::chrono::system_clock::now();
+  impl.run.id = options.id.value_or(random_run_id());
+  impl.run.start = std::chrono::system_clock::now();
   impl.start_steady = std::chrono::steady_clock::now();
   const fs::path base = options.dir / "wandb";
-  impl.root = base / ("offline-run-" + local_time_stamp(impl.start_wall) + "-" + impl.id);
-  impl.files = impl.root / "files";
+  impl.run.root = base / ("offline-run-" + local_time_stamp(impl.run.start) + "-" + impl.run.id);
+  impl.run.files = impl.run.root / "files";
   std::error_code ec;
   fs::create_directories(base, ec);
   if (ec) throw IoError("cannot create folder " + base.string() + ": " + ec.message(), ec.value());
-  if (!fs::create_directory(impl.root, ec)) {
-    throw IoError("cannot create run folder " + impl.root.string() + ": " +
+  if (!fs::create_directory(impl.run.root, ec)) {
+    throw IoError("cannot create run folder " + impl.run.root.string() + ": " +
                       (ec ? ec.message() : std::string("it already exists")),
                   ec ? ec.value() : EEXIST);
   }
-  fs::create_directories(impl.files, ec);
-  if (ec) throw IoError("cannot create folder " + impl.files.string() + ": " + ec.message(), ec.value());
+  fs::create_directories(impl.run.files, ec);
+  if (ec) throw IoError("cannot create folder " + impl.run.files.string() + ": " + ec.message(), ec.value());
   // latest-run points at the newest run, as the SDK's does.
   const fs::path link = base / "latest-run";
-  const fs::path tmp_link = base / (".latest-run." + impl.id);
-  fs::create_directory_symlink(impl.root.filename(), tmp_link, ec);
+  const fs::path tmp_link = base / (".latest-run." + impl.run.id);
+  fs::create_directory_symlink(impl.run.root.filename(), tmp_link, ec);
   if (!ec) fs::rename(tmp_link, link, ec);
   if (ec) fs::remove(tmp_link, ec);
 
-  impl.state = std::make_unique<Impl::State>();
-  Impl::State& s = *impl.state;
-  s.config = options.config;
+  impl.config = options.config;
   impl.options = std::move(options);
-  s.output = std::make_unique<detail::RunOutput>(impl);
-  s.output->config(s.config);
+  // Written here, before the writer starts: init reports a run that cannot be written.
+  impl.output = std::make_unique<detail::RunOutput>(impl.run, impl.options);
+  impl.output->config(impl.config);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int workers = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
+  const int encoders = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
   Impl* raw = impl_.get();
-  for (int i = 0; i < workers; ++i) s.workers.emplace_back([raw] { worker_loop(raw); });
+  impl.writer = std::thread([raw] { raw->writer_loop(); });
+  for (int i = 0; i < encoders; ++i) impl.encoders.emplace_back([raw] { raw->encoder_loop(); });
 }
 
 Run::Run(Run&&) noexcept = default;
@@ -520,130 +748,118 @@ Run::~Run() {
   try {
     finish();
   } catch (const std::exception& e) {
-    warn(std::string("run ") + impl_->id + " finished with an error: " + e.what());
+    try {
+      warn(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
+    } catch (...) {
+    }
   }
 }
 
-void Run::log(const Row& row) { log_row(impl_.get(), row, std::nullopt, std::nullopt); }
+void Run::log(const Row& row) { detail::RunAccess::impl(*this).log_row(row, std::nullopt, std::nullopt); }
 
 void Run::log(const Row& row, int64_t step, std::optional<bool> commit) {
-  log_row(impl_.get(), row, step, commit);
+  detail::RunAccess::impl(*this).log_row(row, step, commit);
 }
 
 void Run::config(const Json& update) {
   if (!update.is_object()) {
     throw TypeError(std::string("config: expected a JSON object, got ") + update.type_name());
   }
-  auto& s = *impl_->state;
+  Impl& impl = detail::RunAccess::impl(*this);
   {
-    std::lock_guard<std::mutex> lock(s.mu);
-    throw_if_unusable(s);
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
   }
   for (auto it = update.begin(); it != update.end(); ++it) {
     detail::check_key(it.key());
     if (it.key() == "_wandb") throw ValueError("config: expected user keys, got the reserved key \"_wandb\"");
   }
-  {
-    std::lock_guard<std::mutex> lock(s.meta_mu);
-    for (auto it = update.begin(); it != update.end(); ++it) s.config[it.key()] = it.value();
-    s.config_dirty = true;
-  }
+  std::lock_guard<std::mutex> lock(impl.meta_mu);
+  for (auto it = update.begin(); it != update.end(); ++it) impl.config[it.key()] = it.value();
+  impl.config_dirty = true;
 }
 
 void Run::summary(const std::string& key, const Value& value) {
-  auto& s = *impl_->state;
+  Impl& impl = detail::RunAccess::impl(*this);
   {
-    std::lock_guard<std::mutex> lock(s.mu);
-    throw_if_unusable(s);
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
   }
-  detail::check_key(key);
-  Json json;
-  switch (value.kind()) {
-    case Value::Kind::kJson: json = value.json(); break;
-    case Value::Kind::kImage: {
-      Image image = value.images()[0];
-      image.bind_to_run(*this, key, Step::summary());
-      json = image.to_json(*this);
-      break;
+  if (value.kind() == Value::Kind::kRow) {
+    throw TypeError("summary value: expected a number, string, JSON or image(s), got a nested row");
+  }
+  check_value(key, value);
+  std::vector<EncodeJob> jobs;
+  std::vector<std::string> warnings;
+  Nodes nodes;
+  nodes.emplace_back(key, make_node(key, value, jobs, warnings));
+  for (const std::string& w : warnings) warn(w);  // no lock held
+  {
+    std::unique_lock<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
+    // After every row logged before it, as in the SDK: a row that is still
+    // open and carries the same key overwrites it when it is committed.
+    auto entry = std::make_shared<Entry>();
+    entry->kind = Entry::Kind::kSummary;
+    entry->sealed = true;
+    entry->nodes = std::move(nodes);
+    entry->pending = static_cast<int>(jobs.size());
+    for (EncodeJob& j : jobs) {
+      j.step = detail::kSummaryStep;
+      j.entry = entry;
     }
-    case Value::Kind::kImages:
-      json = value.images().empty() ? Json::array()
-                                    : Image::seq_to_json(value.images(), *this, key, Step::summary());
-      break;
-    case Value::Kind::kRow:
-      throw TypeError("summary value: expected a number, string, JSON or image(s), got a nested row");
+    impl.entries.push_back(entry);
+    impl.admit(lock, jobs);
   }
-  std::lock_guard<std::mutex> lock(s.meta_mu);
-  s.summary[key] = std::move(json);
+  impl.encode_cv.notify_all();
+  impl.write_cv.notify_one();
 }
 
 void Run::finish(int exit_code) {
-  if (!impl_) throw StateError("run: expected a live run, got a moved-from one");
-  Impl* impl = impl_.get();
-  auto& s = *impl->state;
-  {
-    std::unique_lock<std::mutex> lock(s.mu);
-    if (s.finished) return;
-    seal(s, *impl);
-    s.idle_cv.wait(lock, [&] { return s.jobs.empty() && s.running == 0 && s.admitting == 0; });
-    // Under the same lock: no log() can queue work after this point.
-    s.stopping = true;
-    s.finished = true;
+  Impl& impl = detail::RunAccess::impl(*this);
+  if (t_background_run == &impl) {
+    throw StateError("finish: expected a call from outside the run's own threads, got one from "
+                     "its encoder or writer thread (a warning handler?)");
   }
-  s.work_cv.notify_all();
-  // Workers are idle from here on (they only exit); the rows whose media are
-  // done are written in order.
-  flush_ready(impl);
-  std::exception_ptr error;
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    error = s.error;
-    if (!s.commits.empty() && !error) {
-      error = std::make_exception_ptr(Error("run: rows were left unwritten at finish"));
-    }
+  std::unique_lock<std::mutex> lock(impl.mu);
+  if (impl.closed) {
+    impl.done_cv.wait(lock, [&] { return impl.writer_done; });
+    return;
   }
-  try {
-    std::lock_guard<std::mutex> write_lock(s.write_mu);
-    Json config, summary;
-    std::vector<std::string> files;
-    bool config_changed;
-    {
-      std::lock_guard<std::mutex> lock(s.meta_mu);
-      config = s.config;
-      config_changed = s.config_dirty;
-      summary = s.summary;
-      files.swap(s.announced);
-    }
-    s.output->finish(config_changed ? &config : nullptr, summary, files,
-                     error ? (exit_code ? exit_code : 1) : exit_code, impl->runtime_seconds());
-  } catch (...) {
-    if (!error) error = std::current_exception();
-  }
+  impl.closed = true;  // later log() calls throw; one waiting for queue space is still written
+  impl.seal_open();
+  impl.exit_code = exit_code;
+  impl.write_cv.notify_one();
+  impl.done_cv.wait(lock, [&] { return impl.writer_done; });
+  impl.stop = true;  // encoders exit; the destructor joins every thread
+  impl.encode_cv.notify_all();
+  std::exception_ptr error = impl.error ? impl.error : impl.end_error;
+  lock.unlock();
   if (error) std::rethrow_exception(error);
 }
 
-const std::string& Run::id() const noexcept { return impl_->id; }
-const fs::path& Run::dir() const noexcept { return impl_->files; }
-const fs::path& Run::root() const noexcept { return impl_->root; }
+const std::string& Run::id() const noexcept { return impl_->run.id; }
+const fs::path& Run::dir() const noexcept { return impl_->run.files; }
+const fs::path& Run::root() const noexcept { return impl_->run.root; }
 
 int64_t Run::step() const {
-  std::lock_guard<std::mutex> lock(impl_->state->mu);
-  return impl_->state->step;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->step;
 }
 
 bool Run::finished() const {
-  std::lock_guard<std::mutex> lock(impl_->state->mu);
-  return impl_->state->finished;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->closed;
 }
 
 Json Run::config() const {
-  std::lock_guard<std::mutex> lock(impl_->state->meta_mu);
-  return impl_->state->config;
+  std::lock_guard<std::mutex> lock(impl_->meta_mu);
+  return impl_->config;
 }
 
 Json Run::summary() const {
-  std::lock_guard<std::mutex> lock(impl_->state->meta_mu);
-  return impl_->state->summary;
+  std::lock_guard<std::mutex> lock(impl_->meta_mu);
+  return impl_->summary;
 }
 
 Run init(RunOptions options) { return Run(std::move(options)); }

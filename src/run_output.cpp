@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "detail/file_io.h"
 #include "detail/run_file.h"
 #include "wandb/errors.h"
 
@@ -76,7 +77,7 @@ struct RunOutput::Impl {
   }
 };
 
-RunOutput::RunOutput(const Run::Impl& run) : impl_(std::make_unique<Impl>()) {
+RunOutput::RunOutput(const RunIdentity& run, const RunOptions& o) : impl_(std::make_unique<Impl>()) {
   impl_->files = run.files;
   impl_->history_path = run.files / "wandb-history.jsonl";
   impl_->writer = std::make_unique<RunFileWriter>((run.root / ("run-" + run.id + ".wandb")).string());
@@ -92,7 +93,6 @@ RunOutput::RunOutput(const Run::Impl& run) : impl_(std::make_unique<Impl>()) {
 
   wandb_internal::Record r = impl_->next();
   auto* rr = r.mutable_run();
-  const RunOptions& o = run.options;
   rr->set_run_id(run.id);
   if (o.entity) rr->set_entity(*o.entity);
   rr->set_project(o.project);
@@ -102,7 +102,7 @@ RunOutput::RunOutput(const Run::Impl& run) : impl_(std::make_unique<Impl>()) {
   if (o.notes) rr->set_notes(*o.notes);
   for (const auto& tag : o.tags) rr->add_tags(tag);
   rr->set_host(host_name());
-  const auto since_epoch = run.start_wall.time_since_epoch();
+  const auto since_epoch = run.start.time_since_epoch();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   rr->mutable_start_time()->set_seconds(seconds.count());
   rr->mutable_start_time()->set_nanos(static_cast<int32_t>(

@@ -16,6 +16,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "detail/file_io.h"
 #include "detail/run_impl.h"
 #include "run_support.h"
 #include "test_support.h"
@@ -340,16 +341,12 @@ TEST(RunConfig, ClassLabelSingletonsUseTheRawKey) {
 TEST(ImageBinding, BindToRunAndToJson) {
   wandb::test::TempDir tmp;
   wandb::Run run(RunOptions{.dir = tmp.path()});
-  wandb::Run other(RunOptions{.dir = tmp.path(), .id = "otherrun"});
-  wandb::ClassLabels labels{{1, "a"}};
   wandb::BoundingBoxes2D b1({wandb::Box{.position = wandb::BoxCorners{0, 0, 1, 1}, .class_id = 1}});
   wandb::BoundingBoxes2D b2({wandb::Box{.position = wandb::BoxCenter{0.5, 0.5, 1, 1}, .class_id = 1}});
   Image img(gradient_image(), {.boxes = {{"p", b1}, {"q", b2}},
                                .masks = {{"m", wandb::ImageMask(at::zeros({8, 6}, at::kLong))}}});
-  expect_error<wandb::StateError>([&] { img.to_json(run); }, "bind_to_run");
-  img.bind_to_run(run, "k", 7, std::string("ID"));
-  EXPECT_TRUE(img.is_bound());
-  const Json j = img.to_json(run);
+  const wandb::detail::Binding binding = wandb::detail::bind_to_run(run, img, "k", "7", std::string("ID"));
+  const Json j = wandb::detail::image_json(img, binding);
   EXPECT_EQ(j["path"], "media/images/k_7_ID.png");
   // The SDK's id_ grows with every layer index: ID0, ID01, then masks ID010.
   EXPECT_EQ(j["boxes"]["p"]["path"], "media/metadata/boxes2D/k_7_ID0.boxes2D.json");
@@ -357,11 +354,23 @@ TEST(ImageBinding, BindToRunAndToJson) {
   EXPECT_EQ(j["masks"]["m"]["path"], "media/images/mask/k_7_ID010.mask.png");
   for (const char* p : {"media/images/k_7_ID.png", "media/metadata/boxes2D/k_7_ID0.boxes2D.json",
                         "media/images/mask/k_7_ID010.mask.png"}) {
-    EXPECT_TRUE(fs::exists(run.dir() / p)) << p;
+    EXPECT_TRUE(fs::exists(run.dir() / p)) << p;  // written when bind_to_run returns
   }
-  expect_error<wandb::StateError>([&] { img.to_json(other); }, "another run");
   expect_error<wandb::ValueError>(
-      [&] { Image("https://x.org/a.png").bind_to_run(run, "r", 0); }, "reference to external storage");
+      [&] { wandb::detail::bind_to_run(run, Image("https://x.org/a.png"), "r", "0"); },
+      "reference to external storage");
+  // An explicit id is part of a file name: it cannot leave the media folder.
+  for (const std::string id : {"/../../../../escaped", "..", "a/b", "a\\b", ""}) {
+    expect_error<wandb::ValueError>([&] { wandb::detail::bind_to_run(run, img, "k", "7", id); },
+                                    "media id");
+  }
+  run.finish();
+  // The bound files are announced in the run's Files records.
+  const auto view = wandb::test::read_run_view(run.root());
+  for (const char* p : {"media/images/k_7_ID.png", "media/images/mask/k_7_ID010.mask.png"}) {
+    EXPECT_NE(std::find(view.files.begin(), view.files.end(), p), view.files.end()) << p;
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "escaped"));
 }
 
 TEST(ImageBinding, SeqToJsonAndAllHelpers) {
@@ -369,18 +378,19 @@ TEST(ImageBinding, SeqToJsonAndAllHelpers) {
   wandb::Run run(RunOptions{.dir = tmp.path()});
   wandb::BoundingBoxes2D b({wandb::Box{.position = wandb::BoxCorners{0, 0, 1, 1}, .class_id = 0}});
   std::vector<Image> images{Image(uniform_image(1), {.caption = "one", .boxes = {{"p", b}}}), uniform_image(2)};
-  const Json j = Image::seq_to_json(images, run, "batch", 3);
+  const Json j = wandb::detail::seq_to_json(images, run, "batch", "3");
   EXPECT_EQ(j["_type"], "images/separated");
   EXPECT_EQ(j["count"], 2);
   EXPECT_EQ(j["captions"], Json::parse(R"(["one", null])"));
   EXPECT_EQ(j["all_boxes"][1], nullptr);
   EXPECT_FALSE(j.contains("all_masks"));
   EXPECT_EQ(wandb::test::normalize_path(j["filenames"][0]), "media/images/batch_<step>_<id>.png");
-  EXPECT_FALSE(Image::all_captions({uniform_image(1)}).has_value());
-  for (Image& image : images) image.bind_to_run(run, "batch", 3);
-  EXPECT_TRUE(Image::all_boxes(images, run, "batch", 3).has_value());
-  EXPECT_FALSE(Image::all_masks(images, run, "batch", 3).has_value());
-  expect_error<wandb::ValueError>([&] { Image::seq_to_json({}, run, "k", 0); }, "empty");
+  EXPECT_FALSE(wandb::detail::all_captions({uniform_image(1)}).has_value());
+  std::vector<wandb::detail::Binding> bindings;
+  for (const Image& image : images) bindings.push_back(wandb::detail::bind_to_run(run, image, "batch", "3"));
+  EXPECT_TRUE(wandb::detail::all_layers({&bindings[0].boxes, &bindings[1].boxes}).has_value());
+  EXPECT_FALSE(wandb::detail::all_layers({&bindings[0].masks, &bindings[1].masks}).has_value());
+  expect_error<wandb::ValueError>([&] { wandb::detail::seq_to_json({}, run, "k", "0"); }, "empty");
 }
 
 // ---- lifecycle ------------------------------------------------------------------------------
@@ -394,7 +404,8 @@ TEST(RunLifecycle, FinishIsIdempotentAndFinalLogsFail) {
   EXPECT_TRUE(run.finished());
   expect_error<wandb::StateError>([&] { run.log({{"x", 2}}); }, "finished");
   expect_error<wandb::StateError>([&] { run.config({{"y", 1}}); }, "finished");
-  expect_error<wandb::StateError>([&] { gradient_image().bind_to_run(run, "k", 0); }, "finished");
+  expect_error<wandb::StateError>([&] { wandb::detail::bind_to_run(run, gradient_image(), "k", "0"); },
+                                  "finished");
 }
 
 TEST(RunLifecycle, DestructorAndMoveFinish) {

@@ -16,8 +16,6 @@
 
 namespace wandb {
 
-class Run;
-struct Step;
 namespace detail {
 struct ImageAccess;
 }  // namespace detail
@@ -125,34 +123,8 @@ class Image {
   bool operator==(const Image& other) const;
   bool operator!=(const Image& other) const { return !(*this == other); }
 
-  // ---- Binding to a run (the SDK's Media methods) ----------------------------
-
-  /// Writes the image file, and its box and mask files, into `run` under
-  /// media/images/{key}_{step}_{id}{ext} (boxes: media/metadata/boxes2D/,
-  /// masks: media/images/mask/); `id` defaults to the first 20 hex characters
-  /// of sha256. Synchronous. Throws ValueError for references.
-  void bind_to_run(Run& run, const std::string& key, const Step& step,
-                   const std::optional<std::string>& id = std::nullopt);
-  bool is_bound() const noexcept { return binding_ != nullptr; }
-  /// The SDK's to_json(run); requires bind_to_run() with the same run (StateError).
-  Json to_json(const Run& run) const;
-  /// The SDK's seq_to_json: truncates to MAX_ITEMS (warning), binds unbound
-  /// images, returns the "images/separated" JSON.
-  static Json seq_to_json(const std::vector<Image>& images, Run& run, const std::string& key,
-                          const Step& step);
-  /// One entry per image (its layers' JSON or null); nullopt where the SDK
-  /// returns False (no image has any). Images must be bound.
-  static std::optional<Json> all_boxes(const std::vector<Image>& images, const Run& run,
-                                       const std::string& key, const Step& step);
-  static std::optional<Json> all_masks(const std::vector<Image>& images, const Run& run,
-                                       const std::string& key, const Step& step);
-  /// Every caption (nullopt for a missing one) when the first image has one;
-  /// nullopt where the SDK returns False.
-  static std::optional<std::vector<std::optional<std::string>>> all_captions(
-      const std::vector<Image>& images);
-
-  struct Data;     // implementation detail, shared between copies
-  struct Binding;  // where a bound image's files went
+  /// Opaque: the immutable pixels and encoded file, shared between copies.
+  struct Data;
 
  private:
   Image() = default;
@@ -164,9 +136,7 @@ class Image {
   std::optional<Classes> classes_{};
   Layers<BoundingBoxes2D> boxes_{};
   Layers<ImageMask> masks_{};
-  std::shared_ptr<const Binding> binding_;
 
-  friend class Run;
   friend struct detail::ImageAccess;
 };
 

@@ -18,6 +18,9 @@
 namespace wandb {
 
 class Row;
+namespace detail {
+struct RunAccess;
+}  // namespace detail
 
 /// One value of a logged row: a number, bool, string, JSON, an Image, a list of
 /// Images, or a nested Row (a nested dict stays a JSON object, as in the SDK).
@@ -82,7 +85,8 @@ struct RunOptions {
   std::optional<std::string> id{};
   /// Initial config (a JSON object).
   Json config = Json::object();
-  /// Background threads that encode and write media; 0 = one per core.
+  /// Encoder threads (pixels to PNG/JPEG bytes, hashes); 0 = one per core.
+  /// Every file of the run is written by one more thread, the run's writer.
   int workers = 0;
   /// Back-pressure: log() waits while queued images hold more bytes than this.
   std::size_t max_queued_bytes = std::size_t{512} << 20;
@@ -92,17 +96,14 @@ struct RunOptions {
   bool previews = false;
 };
 
-/// Step value used for media bound outside history ("summary").
-struct Step {
-  Step(int64_t number) : text(std::to_string(number)) {}
-  static Step summary() { return Step("summary"); }
-  std::string text;
-
- private:
-  explicit Step(std::string t) : text(std::move(t)) {}
-};
-
 /// An offline run. Thread-safe: several threads may log to one run.
+///
+/// log(), summary() and config() only validate and queue: encoding runs on
+/// the encoder threads and every file is written by the run's writer thread,
+/// in log() order. The warning handler is never called while the run holds a
+/// lock, so a handler may log into the run it warns about; warnings found in
+/// the background (a preview that cannot be written) reach it from the
+/// run's own threads, where an exception it throws is printed to stderr.
 class Run {
  public:
   explicit Run(RunOptions options = {});
@@ -115,8 +116,11 @@ class Run {
 
   /// Logs a row at the current step and advances the step (the SDK's
   /// `run.log(row)`). Returns once the row is queued: encoding, hashing and
-  /// writing happen on background threads. Throws for invalid keys or values,
-  /// references, or an earlier background failure; nothing is written then.
+  /// writing happen on background threads; no file is touched on the
+  /// caller's thread. Throws for invalid keys or values, references, or an
+  /// earlier background failure (with that failure's type: IoError keeps its
+  /// errno); nothing is queued then. An exception thrown by the warning
+  /// handler for this row's warnings propagates, and the row is not queued.
   void log(const Row& row);
   /// Logs at `step` (>= the current step). Rows logged to the same step merge
   /// and are committed when a later step is logged or the run finishes, unless
@@ -125,14 +129,17 @@ class Run {
 
   /// Merges top-level keys into the run config.
   void config(const Json& update);
-  /// Sets a summary value; images are bound with step "summary".
+  /// Sets a summary value; images are bound with step "summary". Queued
+  /// after the rows logged before it, like a row: summary() shows it once
+  /// the writer has applied it.
   void summary(const std::string& key, const Value& value);
 
   /// Drains the queue, writes the summary and the exit record and syncs the
   /// run's files to disk; idempotent. A log() from another thread that is
   /// still waiting for queue space is drained too; later ones throw
-  /// StateError. The worker threads are told to stop and are joined by the
-  /// destructor. Rethrows the first background error, if any.
+  /// StateError. The encoder threads are told to stop and are joined by the
+  /// destructor. Rethrows the first background error, if any. StateError
+  /// when called from the run's own threads (a warning handler there).
   void finish(int exit_code = 0);
 
   const std::string& id() const noexcept;
@@ -143,15 +150,16 @@ class Run {
   /// The step the next `log(row)` will use.
   int64_t step() const;
   bool finished() const;
-  /// Current config and summary (as they will be written).
+  /// The config as set so far, and the summary as written so far (rows and
+  /// summary() calls still queued are not in it yet).
   Json config() const;
   Json summary() const;
 
-  struct Impl;
+  struct Impl;  // opaque
 
  private:
   std::unique_ptr<Impl> impl_;
-  friend class Image;
+  friend struct detail::RunAccess;
 };
 
 /// Starts an offline run (the SDK's `wandb.init(mode="offline")`).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,17 +32,21 @@ struct Image::Data {
   /// Log-ready pixels (files and encoded bytes: decoded on first use).
   const detail::PixelBuffer& pixel_buffer() const;
 
-  /// Calls `use` with the encoded bytes and their hash without keeping them in
-  /// the image when they were not encoded yet (a run's workers use this, so
-  /// logged images do not hold their files in memory).
-  template <class F>
-  void with_encoded(F&& use) const {
+  /// The encoded bytes and their hash, for writing the image's file. Pixels
+  /// not encoded yet are encoded into a buffer the image does not keep (a
+  /// run's encoders use this, so logged images do not hold their files in
+  /// memory). `self` is the shared pointer that owns this Data.
+  struct EncodedFile {
+    std::shared_ptr<const detail::Bytes> bytes;
+    std::string sha256;
+  };
+  EncodedFile encoded_file(const std::shared_ptr<const Data>& self) const {
     if (kind != Kind::kPixels || encoded_.load(std::memory_order_acquire)) {
-      use(bytes(), sha256());
-      return;
+      return {std::shared_ptr<const detail::Bytes>(self, &bytes()), sha256()};
     }
-    const detail::Bytes b = detail::encode(pixels, format, png_level, jpeg_quality);
-    use(b, detail::sha256_hex(b.data(), b.size()));
+    auto b = std::make_shared<const detail::Bytes>(detail::encode(pixels, format, png_level, jpeg_quality));
+    std::string sha = detail::sha256_hex(b->data(), b->size());
+    return {std::move(b), std::move(sha)};
   }
 
   // Set at construction for kFile, kEncoded and kReference.
@@ -63,6 +68,7 @@ namespace detail {
 /// The library's own access to an Image's shared state.
 struct ImageAccess {
   static const Image::Data& data(const Image& image) { return *image.data_; }
+  static const std::shared_ptr<const Image::Data>& shared(const Image& image) { return image.data_; }
 };
 
 /// Default zlib level for PNG files (see README, "PNG settings").

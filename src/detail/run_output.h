@@ -1,18 +1,31 @@
-// What a run writes besides media: history, summary, config (and, with the
-// run-file layer, the .wandb transaction log). Calls are serialised by the Run.
+// What a run writes besides media: history, summary, config and the .wandb
+// transaction log. Used by one thread at a time: the constructor on the thread
+// that makes the run, then only the run's writer thread.
 #pragma once
 
+#include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "detail/run_impl.h"
+#include "wandb/run.h"
 
 namespace wandb::detail {
 
+/// What the run's files need to know about the run.
+struct RunIdentity {
+  std::string id;
+  std::filesystem::path root;   // offline-run-...
+  std::filesystem::path files;  // root/files
+  std::chrono::system_clock::time_point start;
+};
+
 class RunOutput {
  public:
-  explicit RunOutput(const Run::Impl& run);
+  /// Opens the history and `.wandb` files and writes the Header and Run
+  /// records (IoError when they cannot be written).
+  RunOutput(const RunIdentity& run, const RunOptions& options);
   ~RunOutput();
   RunOutput(const RunOutput&) = delete;
   RunOutput& operator=(const RunOutput&) = delete;
