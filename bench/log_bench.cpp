@@ -94,6 +94,20 @@ double drain_ms(const Value& value, int workers) {
 }  // namespace
 
 void register_log_benchmarks() {
+  // A scalar-only row: what a training loop pays per step for its losses.
+  add_benchmark("log/caller/scalars", [](benchmark::State& state) {
+    TempDir dir;
+    Run run(run_options(dir, 0));
+    double loss = 1.0;
+    for (auto _ : state) {
+      run.log({{"loss", loss}, {"accuracy", 1.0 - loss}, {"epoch", 3}});
+      loss *= 0.999;
+    }
+    run.finish();  // not timed
+  })
+      ->Iterations(2000)
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
   const auto single = [] { return Value(make_photo()); };
   const auto list = [] { return Value(make_crops()); };
   for (bool encoded : {true, false}) {

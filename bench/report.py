@@ -178,7 +178,8 @@ def main():
                                               64000.0 / counter(paired, "t1_ms"),
                                               median_note(paired, "t1_per_t2")),
                      fmt_ratio(pair_ratio(paired, "t1_per_t2")), "-", ""])
-    for name, label in [("log/caller/single512_encoded", "log() caller, one image"),
+    for name, label in [("log/caller/scalars", "log() caller, a row of 3 scalars"),
+                        ("log/caller/single512_encoded", "log() caller, one image"),
                         ("log/caller/single512_fresh", "log() caller, one image (not encoded)"),
                         ("log/caller/list64x224_encoded", "log() caller, 64-image list"),
                         ("log/caller/list64x224_fresh", "log() caller, 64-image list (not encoded)")]:
