@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "detail/text.h"
 #include "wandb/errors.h"
 
 namespace wandb {
@@ -70,6 +71,9 @@ Box parse_box(const Json& j, size_t index) {
       throw TypeError(std::string("A box's class_id must be an integer: got ") + id.dump() +
                       where(index));
     }
+    if (!detail::is_int64(id)) {
+      throw ValueError("box class_id: expected an integer below 2^63, got " + id.dump() + where(index));
+    }
     box.class_id = id.get<int64_t>();
   }
   if (j.contains("box_caption")) {
@@ -107,10 +111,14 @@ Json box_to_json(const Box& box, size_t index) {
   }
   if (box.domain == BoxDomain::kPixel) j["domain"] = "pixel";
   if (box.class_id) j["class_id"] = *box.class_id;
-  if (box.caption) j["box_caption"] = *box.caption;
+  if (box.caption) {
+    detail::check_text("box caption" + where(index), *box.caption);
+    j["box_caption"] = *box.caption;
+  }
   if (!box.scores.empty()) {
     Json scores = Json::object();
     for (const auto& [name, value] : box.scores) {
+      detail::check_text("box score name" + where(index), name);
       if (!std::isfinite(value)) {
         throw ValueError("A score value must be a number: expected a finite value for \"" + name +
                          "\", got " + std::to_string(value) + where(index));
@@ -139,6 +147,7 @@ BoxFormat parse_box_format(const std::string& name) {
 }
 
 BoundingBoxes2D::BoundingBoxes2D(const Json& layer) {
+  detail::check_json_text("boxes layer", layer);  // before anything copies or dumps it
   if (!layer.is_object()) {
     throw TypeError(std::string("boxes layer: expected an object with \"box_data\", got ") +
                     layer.type_name());

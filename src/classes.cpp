@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "detail/text.h"
 #include "wandb/errors.h"
 
 namespace wandb {
@@ -46,6 +47,7 @@ ClassLabels ClassLabels::from_json(const Json& object) {
 }
 
 void ClassLabels::set(int64_t id, std::string name) {
+  detail::check_text("class label " + std::to_string(id), name);
   for (auto& item : items_) {
     if (item.first == id) {
       item.second = std::move(name);
@@ -85,6 +87,7 @@ Classes::Classes(const ClassLabels& labels) {
 }
 
 Classes Classes::from_json(const Json& list) {
+  detail::check_json_text("classes", list);
   if (!list.is_array()) {
     throw TypeError(std::string("classes: expected a list of {\"id\", \"name\"}, got ") +
                     list.type_name());
@@ -92,7 +95,7 @@ Classes Classes::from_json(const Json& list) {
   std::vector<ClassInfo> items;
   for (const auto& entry : list) {
     if (!entry.is_object() || !entry.contains("id") || !entry.contains("name") ||
-        !entry["id"].is_number_integer() || !entry["name"].is_string()) {
+        !detail::is_int64(entry["id"]) || !entry["name"].is_string()) {
       throw TypeError("classes: expected entries {\"id\": <integer>, \"name\": <string>}, got " +
                       entry.dump());
     }

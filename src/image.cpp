@@ -6,6 +6,7 @@
 
 #include "detail/file_io.h"
 #include "detail/image_data.h"
+#include "detail/text.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
 
@@ -200,11 +201,20 @@ Image::Image(const Image& other, ImageOptions overrides)
 }
 
 void Image::apply_meta(ImageOptions& options) {
-  if (options.caption) caption_ = std::move(options.caption);
+  if (options.caption) {
+    detail::check_text("caption", *options.caption);
+    caption_ = std::move(options.caption);
+  }
+  if (options.classes) {
+    for (const ClassInfo& c : options.classes->items()) {
+      detail::check_text("class name " + std::to_string(c.id), c.name);
+    }
+  }
   if (options.grouping) grouping_ = options.grouping;
   ClassLabels total;
   std::set<std::string> names;
   for (const auto& [name, layer] : options.boxes) {
+    detail::check_text("box layer name", name);
     if (!names.insert(name).second) {
       throw ValueError("boxes: expected unique layer names, got \"" + name + "\" twice");
     }
@@ -212,6 +222,7 @@ void Image::apply_meta(ImageOptions& options) {
   }
   names.clear();
   for (const auto& [name, mask] : options.masks) {
+    detail::check_text("mask layer name", name);
     if (!names.insert(name).second) {
       throw ValueError("masks: expected unique layer names, got \"" + name + "\" twice");
     }

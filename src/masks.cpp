@@ -10,6 +10,7 @@
 #include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "detail/pixels.h"
+#include "detail/text.h"
 #include "wandb/errors.h"
 
 namespace wandb {
@@ -72,6 +73,7 @@ void throw_mask_rank(const std::vector<int64_t>& shape) {
 // ---- ImageMask ------------------------------------------------------------------
 
 ImageMask::ImageMask(const Json& layer) {
+  detail::check_json_text("mask layer", layer);
   if (!layer.is_object()) {
     throw TypeError(std::string("mask layer: expected an object with \"mask_data\" or \"path\", got ") +
                     layer.type_name());

@@ -8,6 +8,7 @@
 #include "detail/codec.h"
 #include "detail/file_io.h"
 #include "detail/image_data.h"
+#include "detail/text.h"
 #include "wandb/errors.h"
 #include "wandb/render.h"
 
@@ -19,44 +20,13 @@ namespace {
 
 constexpr std::size_t kMaxSegmentBytes = 200;  // leaves room for _<step>_<id>.ext in 255
 
-bool valid_utf8(const std::string& s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = byte(i);
-    size_t len = 0;
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) return false;
-    }
-    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
-    if ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xED && byte(i + 1) > 0x9F) ||
-        (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) > 0x8F)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
 }  // namespace
 
 void check_key(const std::string& key) {
   if (key.find('\0') != std::string::npos) {
     throw ValueError("key: expected no NUL characters, got a key containing NUL");
   }
-  if (!valid_utf8(key)) throw ValueError("key: expected valid UTF-8, got \"" + key + "\"");
+  check_text("key", key);
 }
 
 std::string safe_media_key(const std::string& key) {

@@ -25,6 +25,7 @@
 #include <deque>
 #include <future>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -35,6 +36,7 @@
 #include "detail/media.h"
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
+#include "detail/text.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
 
@@ -178,6 +180,7 @@ void check_row(const Row& row) {
 
 void check_value(const std::string& key, const Value& value) {
   detail::check_key(key);
+  if (value.kind() == Value::Kind::kJson) detail::check_json_text("value of \"" + key + "\"", value.json());
   if (value.kind() == Value::Kind::kRow) check_row(value.row());
   if (value.kind() == Value::Kind::kImage || value.kind() == Value::Kind::kImages) {
     detail::safe_media_key(key);
@@ -593,6 +596,11 @@ struct Run::Impl {
       std::unique_lock<std::mutex> lock(mu);
       throw_if_unusable();
       int64_t target = this->step;
+      if (step.value_or(target) == std::numeric_limits<int64_t>::max()) {
+        // The step after it would not fit the history record's int64.
+        throw ValueError("step: expected at most " + std::to_string(std::numeric_limits<int64_t>::max() - 1) +
+                         ", got " + std::to_string(step.value_or(target)));
+      }
       if (step && *step < this->step) {
         ignored = "Tried to log to step " + std::to_string(*step) +
                   " that is less than the current step " + std::to_string(this->step) +
@@ -693,6 +701,17 @@ Run::Run(RunOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.workers < 0) {
     throw ValueError("workers: expected 0 (one per core) or more, got " + std::to_string(options.workers));
   }
+  // They go into protobuf string fields, which must hold UTF-8: one bad byte
+  // would make the Run record, and every record after it, unreadable.
+  detail::check_text("project", options.project);
+  for (const auto& [what, text] : {std::pair{"entity", &options.entity}, {"name", &options.name},
+                                   {"group", &options.group}, {"job_type", &options.job_type},
+                                   {"notes", &options.notes}}) {
+    if (*text) detail::check_text(what, **text);
+  }
+  for (const std::string& tag : options.tags) detail::check_text("tag", tag);
+  for (auto it = options.config.begin(); it != options.config.end(); ++it) detail::check_key(it.key());
+  detail::check_json_text("config", options.config);
   impl.run.id = options.id.value_or(random_run_id());
   impl.run.start = std::chrono::system_clock::now();
   impl.start_steady = std::chrono::steady_clock::now();
@@ -774,6 +793,7 @@ void Run::config(const Json& update) {
     detail::check_key(it.key());
     if (it.key() == "_wandb") throw ValueError("config: expected user keys, got the reserved key \"_wandb\"");
   }
+  detail::check_json_text("config", update);
   std::lock_guard<std::mutex> lock(impl.meta_mu);
   for (auto it = update.begin(); it != update.end(); ++it) impl.config[it.key()] = it.value();
   impl.config_dirty = true;

@@ -474,7 +474,7 @@ TEST(Render, LabelBlockSitsAboveTheBoxOrInsideAtTheTop) {
 TEST(Render, Utf8AndEmptyCaptionsAndScoresDoNotCrash) {
   std::vector<Box> boxes;
   for (const char* caption : {"", "\xe6\x97\xa5\xe6\x9c\xac caf\xc3\xa9", "a\nb\n", "\n\n",
-                              "\xff\xfe", "a very long caption that is wider than the image"}) {
+                              "a very long caption that is wider than the image"}) {
     Box b = pixel_box({10, 20, 50, 40});
     b.caption = caption;
     b.scores = {{"\xcf\x83", 0.123456}, {"", 1e300}, {"iou", -0.5}};
@@ -492,6 +492,10 @@ TEST(Render, Utf8AndEmptyCaptionsAndScoresDoNotCrash) {
   cv::Mat out;
   ASSERT_NO_THROW(out = wandb::render(image, r));
   EXPECT_GT(count_non_black(out), 0);
+  // Text that is not UTF-8 never gets as far as rendering (docs: one rule for text).
+  Box invalid = pixel_box({10, 20, 50, 40});
+  invalid.caption = "\xff\xfe";
+  EXPECT_THROW(BoundingBoxes2D({invalid}), wandb::ValueError);
 
   // An empty caption falls back to the class name; without captions and scores
   // there is no label block at all.

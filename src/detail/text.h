@@ -1,0 +1,110 @@
+// The one rule for text that enters the library: valid UTF-8 (it ends up in
+// protobuf string fields and JSON files, which require it), and JSON nested
+// no deeper than kMaxJsonDepth (the library walks JSON recursively).
+// Text that breaks the rule is refused with ValueError, never repaired.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wandb/errors.h"
+#include "wandb/json.h"
+
+namespace wandb::detail {
+
+/// Deepest JSON nesting accepted (the SDK's own shapes are 4 deep).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+/// True when `s` is well-formed UTF-8: no overlong forms, no UTF-16
+/// surrogates, nothing above U+10FFFF.
+inline bool valid_utf8(std::string_view s) noexcept {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = byte(i);
+    std::size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((byte(i + k) & 0xC0) != 0x80) return false;
+    }
+    if ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xED && byte(i + 1) > 0x9F) ||
+        (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) > 0x8F)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+/// `s` for an error message: bytes that are not printable ASCII as \xNN, at
+/// most 80 of them.
+inline std::string printable(std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < 80; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (s.size() > 80) out += "...";
+  return out;
+}
+
+/// ValueError("<what>: expected valid UTF-8 text, got \"...\"") unless `s` is.
+inline void check_text(std::string_view what, std::string_view s) {
+  if (!valid_utf8(s)) {
+    throw ValueError(std::string(what) + ": expected valid UTF-8 text, got \"" + printable(s) + "\"");
+  }
+}
+
+/// Checks every string and object key in `value` with check_text, and its
+/// depth against kMaxJsonDepth; iterative, so any depth is safe to check.
+inline void check_json_text(std::string_view what, const Json& value) {
+  std::vector<std::pair<const Json*, std::size_t>> stack{{&value, 1}};
+  while (!stack.empty()) {
+    const auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (node->is_string()) {
+      check_text(what, node->get_ref<const std::string&>());
+      continue;
+    }
+    if (!node->is_structured()) continue;
+    if (depth > kMaxJsonDepth) {
+      throw ValueError(std::string(what) + ": expected JSON nested at most " +
+                       std::to_string(kMaxJsonDepth) + " deep, got deeper");
+    }
+    for (auto it = node->begin(); it != node->end(); ++it) {
+      if (node->is_object()) check_text(what, it.key());
+      stack.emplace_back(&*it, depth + 1);
+    }
+  }
+}
+
+/// A JSON integer that fits int64_t (JSON also holds unsigned values up to
+/// 2^64 - 1, which would wrap).
+inline bool is_int64(const Json& v) {
+  return v.is_number_integer() &&
+         !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
+}
+
+}  // namespace wandb::detail
