@@ -1,5 +1,6 @@
-// The .wandb file layer: byte layout (header, chunks, blocks, CRC), the
-// reader's handling of torn and corrupt files, writer errors, and the
+// The .wandb file: byte layout (header, chunks, blocks, CRC), the reader's
+// handling of torn and corrupt files, writer errors, the line between the
+// framing (opaque payloads) and the records it carries, and the
 // wandb-image-inspect tool.
 #include <fcntl.h>
 #include <signal.h>
@@ -998,6 +999,81 @@ TEST(RunFileWriterTest, KilledWriterLeavesEveryCompleteRecordReadable) {
   if (contents.torn_tail) {
     EXPECT_LT(contents.valid_bytes, contents.file_bytes);
   }
+}
+
+// ---- Layers: the framing carries bytes, the record layer reads them as Records -----------
+
+TEST(RunFileLayersTest, FramingCarriesOpaquePayloads) {
+  wandb::test::TempDir dir;
+  const fs::path path = dir / "run.wandb";
+  const std::vector<std::string> payloads = {"", std::string("\xff\xff\xff", 3),
+                                             std::string(2 * kBlock + 5, 'p'), "tail"};
+  {
+    RunFileWriter writer(path.string());
+    EXPECT_EQ(writer.append(payloads[0]), 7);
+    EXPECT_EQ(writer.append_all({payloads[1], payloads[2], payloads[3]}), 14);
+  }
+  const std::string bytes = wandb::test::file_text(path);
+  const auto log = wandb::detail::read_log(bytes, path.string());
+  EXPECT_TRUE(log.header_ok);
+  EXPECT_FALSE(log.torn_tail) << log.tail_error;
+  EXPECT_EQ(log.file_bytes, static_cast<int64_t>(bytes.size()));
+  ASSERT_EQ(log.payloads.size(), payloads.size());
+  // The big payload: FIRST at 24, a MIDDLE, then LAST with 43 bytes at 2 * kBlock.
+  const std::vector<int64_t> offsets = {7, 14, 24, 2 * kBlock + 50};
+  const std::vector<int64_t> ends = {14, 24, 2 * kBlock + 50, 2 * kBlock + 61};
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    EXPECT_EQ(log.payloads[i].bytes, payloads[i]) << i;
+    EXPECT_EQ(log.payloads[i].offset, offsets[i]) << i;
+    EXPECT_EQ(log.payloads[i].end, ends[i]) << i;
+  }
+  EXPECT_EQ(log.valid_bytes, ends.back());
+
+  // As records: no bytes are a Record with nothing set; 0xff 0xff 0xff is none.
+  const auto contents = wandb::parse_run_file(bytes);
+  ASSERT_EQ(contents.records.size(), 1u);
+  EXPECT_EQ(contents.records[0].kind, "unknown");
+  EXPECT_TRUE(contents.torn_tail);
+  EXPECT_EQ(contents.valid_bytes, 14);
+  EXPECT_EQ(
+      contents.tail_error,
+      "bad record at offset 14: expected a wandb_internal.Record, got 3 bytes that do not parse");
+}
+
+TEST(RunFileLayersTest, BadRecordIsReportedBeforeLaterFramingDamage) {
+  const std::string bytes = kHeader + chunk_bytes(1, final_record().SerializeAsString()) +
+                            chunk_bytes(1, "\xff\xff\xff") + "xyz";
+  const auto log = wandb::detail::read_log(bytes, "<memory>");
+  EXPECT_EQ(log.payloads.size(), 2u);
+  EXPECT_EQ(log.valid_bytes, 27);
+  EXPECT_EQ(log.tail_error, "truncated chunk header at offset 27: expected 7 bytes, got 3");
+  const auto c = wandb::parse_run_file(bytes);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.valid_bytes, 17);
+  EXPECT_EQ(
+      c.tail_error,
+      "bad record at offset 17: expected a wandb_internal.Record, got 3 bytes that do not parse");
+}
+
+TEST(RunFileLayersTest, AppendModeCutsBeforeAPayloadTheCheckRefuses) {
+  wandb::test::TempDir dir;
+  const fs::path path = dir / "run.wandb";
+  const std::string good = kHeader + chunk_bytes(1, final_record().SerializeAsString());
+  const std::string junk = chunk_bytes(1, "\xff\xff\xff");
+  wandb::test::write_bytes(path, good + junk);
+  {
+    // The framing alone finds nothing wrong.
+    RunFileWriter framing(path.string(), RunFileWriter::Mode::kAppend);
+    EXPECT_EQ(framing.dropped_bytes(), 0);
+    EXPECT_EQ(framing.size(), static_cast<int64_t>(good.size() + junk.size()));
+  }
+  RunFileWriter writer(path.string(), RunFileWriter::Mode::kAppend, wandb::detail::is_record);
+  EXPECT_EQ(writer.dropped_bytes(), static_cast<int64_t>(junk.size()));
+  EXPECT_EQ(append_record(writer, history_record(2, 0, "2")), static_cast<int64_t>(good.size()));
+  const auto contents = wandb::read_run_file(path.string());
+  EXPECT_FALSE(contents.torn_tail) << contents.tail_error;
+  ASSERT_EQ(contents.records.size(), 2u);
+  EXPECT_EQ(contents.records[1].num, 2);
 }
 
 // ---- wandb-image-inspect -----------------------------------------------------------------
