@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "detail/file_io.h"
-#include "detail/run_file.h"
+#include "detail/run_record.h"
 #include "wandb/errors.h"
 
 namespace fs = std::filesystem;
@@ -108,7 +108,7 @@ RunOutput::RunOutput(const RunIdentity& run, const RunOptions& o) : impl_(std::m
   rr->mutable_start_time()->set_nanos(static_cast<int32_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
   records.push_back(std::move(r));
-  impl_->writer->append_all(records);
+  append_records(*impl_->writer, records);
 }
 
 RunOutput::~RunOutput() {
@@ -116,7 +116,7 @@ RunOutput::~RunOutput() {
 }
 
 void RunOutput::config(const Json& config) {
-  impl_->writer->append(impl_->config_record(config));
+  append_record(*impl_->writer, impl_->config_record(config));
   write_config_yaml(impl_->files, config);
 }
 
@@ -129,7 +129,7 @@ void RunOutput::history(int64_t step, const Json& row, const std::vector<std::st
   history->mutable_step()->set_num(step);
   records.push_back(std::move(r));
   // Files and History in one write: a crash keeps both or neither.
-  impl_->writer->append_all(records);
+  append_records(*impl_->writer, records);
   // One write per line, so a killed process leaves whole lines only.
   // dumps_python(row), from the items' values already dumped above.
   std::string line(1, '{');
@@ -166,7 +166,7 @@ void RunOutput::finish(const Json* config, const Json& summary, const std::vecto
   wandb_internal::Record final_record;
   final_record.mutable_final();
   records.push_back(std::move(final_record));
-  impl_->writer->append_all(records);
+  append_records(*impl_->writer, records);
   if (config) write_config_yaml(impl_->files, *config);
   this->summary(summary);
   impl_->writer->sync();

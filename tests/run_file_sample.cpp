@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "detail/run_file.h"
+#include "detail/run_record.h"
 #include "wandb/json.h"
 
 namespace {
@@ -117,7 +117,7 @@ std::vector<Record> sample_records() {
   exit->set_exit_code(0);
   exit->set_runtime(12);
 
-  // As SEMANTICS.md §9 spells it: the Final record is the bytes A2 01 00.
+  // The SDK writes the Final record as exactly the bytes A2 01 00.
   records.emplace_back();
   records.back().mutable_final();
   return records;
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
     for (const Record& record : records) {
-      const int64_t offset = writer.append(record);
+      const int64_t offset = wandb::detail::append_record(writer, record);
       std::string json;
       if (!google::protobuf::util::MessageToJsonString(record, &json, options).ok()) {
         std::cerr << "run_file_sample: cannot render record " << record.num() << " as JSON\n";

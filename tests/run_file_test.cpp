@@ -1,5 +1,6 @@
-// The .wandb file layer: byte layout (header, chunks, blocks, CRC), the
-// reader's handling of torn and corrupt files, writer errors, and the
+// The .wandb file: byte layout (header, chunks, blocks, CRC), the reader's
+// handling of torn and corrupt files, writer errors, the line between the
+// framing (opaque payloads) and the records it carries, and the
 // wandb-image-inspect tool.
 #include <fcntl.h>
 #include <signal.h>
@@ -22,7 +23,10 @@
 #include <thread>
 #include <vector>
 
-#include "detail/run_file.h"
+#include "detail/log_format.h"
+#include "detail/log_reader.h"
+#include "detail/log_writer.h"
+#include "detail/run_record.h"
 #include "test_support.h"
 #include "wandb/errors.h"
 #include "wandb/run_file.h"
@@ -30,6 +34,8 @@
 namespace {
 
 namespace fs = std::filesystem;
+using wandb::detail::append_record;
+using wandb::detail::append_records;
 using wandb::detail::RunFileWriter;
 using wandb_internal::Record;
 
@@ -199,7 +205,7 @@ std::vector<int64_t> write_records(const fs::path& path, const std::vector<Recor
   RunFileWriter writer(path.string());
   std::vector<int64_t> ends;
   for (const auto& r : records) {
-    writer.append(r);
+    append_record(writer, r);
     ends.push_back(writer.size());
   }
   return ends;
@@ -225,7 +231,7 @@ TEST(RunFileWriterTest, SmallRecordIsOneFullChunkWithZlibCrcOverTypeAndPayload) 
   wandb::test::TempDir dir;
   const Record r = history_record(1, 0, "0.5");
   RunFileWriter writer((dir / "run.wandb").string());
-  EXPECT_EQ(writer.append(r), 7);
+  EXPECT_EQ(append_record(writer, r), 7);
   const std::string bytes = wandb::test::file_text(dir / "run.wandb");
   const std::string payload = r.SerializeAsString();
   ASSERT_EQ(bytes.size(), 7 + 7 + payload.size());
@@ -317,12 +323,12 @@ TEST_P(RunFileBlockGapTest, PadsOrUsesTheRestOfTheBlock) {
   wandb::test::TempDir dir;
   const fs::path path = dir / "run.wandb";
   RunFileWriter writer(path.string());
-  writer.append(sized_record(1, static_cast<size_t>(kBlock - gap - 14)));
+  append_record(writer, sized_record(1, static_cast<size_t>(kBlock - gap - 14)));
   ASSERT_EQ(writer.size(), kBlock - gap);
   EXPECT_EQ(wandb::test::file_text(path).size(), static_cast<size_t>(kBlock - gap)) << "nothing after a chunk";
 
   const Record next = history_record(2, 1, "0.25");
-  const int64_t offset = writer.append(next);
+  const int64_t offset = append_record(writer, next);
   const std::string bytes = wandb::test::file_text(path);
   const auto chunks = walk_chunks(bytes);
   if (gap < 7) {
@@ -486,19 +492,19 @@ TEST(RunFileWriterTest, AppendAllWritesSeveralRecordsAtOnce) {
   wandb::test::TempDir dir;
   const fs::path path = dir / "run.wandb";
   RunFileWriter writer(path.string());
-  EXPECT_EQ(writer.append_all({}), 7);
+  EXPECT_EQ(append_records(writer, {}), 7);
   EXPECT_EQ(writer.size(), 7);
   std::vector<Record> batch = {sized_record(1, kBlock - 14 - 3), history_record(2, 0, "1"),
                                sized_record(3, 40000), final_record()};
-  EXPECT_EQ(writer.append_all(batch), 7);
+  EXPECT_EQ(append_records(writer, batch), 7);
   // Same bytes as appending one by one.
   write_records(dir / "one-by-one.wandb", batch);
   EXPECT_EQ(wandb::test::file_text(path), wandb::test::file_text(dir / "one-by-one.wandb"));
   EXPECT_EQ(writer.size(), static_cast<int64_t>(wandb::test::file_text(path).size()));
   // The first record of a batch that starts with padding.
   RunFileWriter padded((dir / "padded.wandb").string());
-  padded.append(sized_record(1, kBlock - 14 - 3));
-  EXPECT_EQ(padded.append_all({history_record(2, 0, "1")}), kBlock);
+  append_record(padded, sized_record(1, kBlock - 14 - 3));
+  EXPECT_EQ(append_records(padded, {history_record(2, 0, "1")}), kBlock);
 }
 
 TEST(RunFileWriterTest, ConcurrentAppendsKeepRecordsWhole) {
@@ -511,7 +517,7 @@ TEST(RunFileWriterTest, ConcurrentAppendsKeepRecordsWhole) {
       threads.emplace_back([&writer, t] {
         for (int i = 0; i < 150; ++i) {
           const size_t size = (i * 7919 + t * 104729) % (i % 10 == 0 ? 50000 : 200);
-          writer.append(history_record(t * 1000 + i, i, std::string(size, 'v')));
+          append_record(writer, history_record(t * 1000 + i, i, std::string(size, 'v')));
         }
       });
     }
@@ -846,15 +852,15 @@ TEST(RunFileWriterTest, AppendModeContinuesAFile) {
   const fs::path path = dir / "run.wandb";
   {
     RunFileWriter absent(path.string(), RunFileWriter::Mode::kAppend);  // creates it
-    absent.append(history_record(1, 0, "1"));
+    append_record(absent, history_record(1, 0, "1"));
   }
   int64_t size = 0;
   {
     RunFileWriter writer(path.string(), RunFileWriter::Mode::kAppend);
     EXPECT_EQ(writer.dropped_bytes(), 0);
     EXPECT_EQ(writer.size(), static_cast<int64_t>(fs::file_size(path)));
-    writer.append(sized_record(2, 70000));
-    writer.append(final_record());
+    append_record(writer, sized_record(2, 70000));
+    append_record(writer, final_record());
     size = writer.size();
   }
   const auto contents = wandb::read_run_file(path.string());
@@ -873,7 +879,7 @@ TEST(RunFileWriterTest, AppendModeCutsATornTail) {
     RunFileWriter writer(path.string(), RunFileWriter::Mode::kAppend);
     EXPECT_EQ(writer.dropped_bytes(), ends[1] - 10 - ends[0]);
     EXPECT_EQ(writer.size(), ends[0]);
-    EXPECT_EQ(writer.append(history_record(3, 1, "3")), ends[0]);
+    EXPECT_EQ(append_record(writer, history_record(3, 1, "3")), ends[0]);
   }
   const auto contents = wandb::read_run_file(path.string());
   EXPECT_FALSE(contents.torn_tail) << contents.tail_error;
@@ -893,13 +899,13 @@ TEST(RunFileWriterTest, AppendModeCutsATornTail) {
 TEST(RunFileWriterTest, ClosedWriterIsAStateError) {
   wandb::test::TempDir dir;
   RunFileWriter writer((dir / "run.wandb").string());
-  writer.append(final_record());
+  append_record(writer, final_record());
   writer.sync();
   writer.close();
   writer.close();  // idempotent
   EXPECT_FALSE(writer.is_open());
   try {
-    writer.append(final_record());
+    append_record(writer, final_record());
     FAIL() << "expected StateError";
   } catch (const wandb::StateError& e) {
     EXPECT_EQ(std::string(e.what()), "cannot append to run file " + writer.path() +
@@ -927,7 +933,7 @@ TEST(RunFileWriterTest, ShortWriteIsReportedAndRolledBack) {
   wandb::test::TempDir dir;
   const fs::path path = dir / "run.wandb";
   RunFileWriter writer(path.string());
-  writer.append(history_record(1, 0, "1"));
+  append_record(writer, history_record(1, 0, "1"));
   const int64_t good = writer.size();
 
   struct rlimit old {};
@@ -939,7 +945,7 @@ TEST(RunFileWriterTest, ShortWriteIsReportedAndRolledBack) {
   int code = 0;
   std::string message;
   try {
-    writer.append(sized_record(2, 5000));
+    append_record(writer, sized_record(2, 5000));
   } catch (const wandb::IoError& e) {
     code = e.code();
     message = e.what();
@@ -954,7 +960,7 @@ TEST(RunFileWriterTest, ShortWriteIsReportedAndRolledBack) {
   EXPECT_EQ(writer.size(), good);
   EXPECT_EQ(static_cast<int64_t>(fs::file_size(path)), good) << "partial chunk truncated away";
   // The writer carries on where it was.
-  writer.append(history_record(3, 1, "3"));
+  append_record(writer, history_record(3, 1, "3"));
   const auto contents = wandb::read_run_file(path.string());
   EXPECT_FALSE(contents.torn_tail) << contents.tail_error;
   ASSERT_EQ(contents.records.size(), 2u);
@@ -969,7 +975,9 @@ TEST(RunFileWriterTest, KilledWriterLeavesEveryCompleteRecordReadable) {
   if (child == 0) {
     try {
       RunFileWriter writer(path.string());
-      for (int64_t i = 1;; ++i) writer.append(history_record(i, i, std::string(i % 5000, 'z')));
+      for (int64_t i = 1;; ++i) {
+        append_record(writer, history_record(i, i, std::string(i % 5000, 'z')));
+      }
     } catch (...) {
     }
     _exit(3);
@@ -991,6 +999,81 @@ TEST(RunFileWriterTest, KilledWriterLeavesEveryCompleteRecordReadable) {
   if (contents.torn_tail) {
     EXPECT_LT(contents.valid_bytes, contents.file_bytes);
   }
+}
+
+// ---- Layers: the framing carries bytes, the record layer reads them as Records -----------
+
+TEST(RunFileLayersTest, FramingCarriesOpaquePayloads) {
+  wandb::test::TempDir dir;
+  const fs::path path = dir / "run.wandb";
+  const std::vector<std::string> payloads = {"", std::string("\xff\xff\xff", 3),
+                                             std::string(2 * kBlock + 5, 'p'), "tail"};
+  {
+    RunFileWriter writer(path.string());
+    EXPECT_EQ(writer.append(payloads[0]), 7);
+    EXPECT_EQ(writer.append_all({payloads[1], payloads[2], payloads[3]}), 14);
+  }
+  const std::string bytes = wandb::test::file_text(path);
+  const auto log = wandb::detail::read_log(bytes, path.string());
+  EXPECT_TRUE(log.header_ok);
+  EXPECT_FALSE(log.torn_tail) << log.tail_error;
+  EXPECT_EQ(log.file_bytes, static_cast<int64_t>(bytes.size()));
+  ASSERT_EQ(log.payloads.size(), payloads.size());
+  // The big payload: FIRST at 24, a MIDDLE, then LAST with 43 bytes at 2 * kBlock.
+  const std::vector<int64_t> offsets = {7, 14, 24, 2 * kBlock + 50};
+  const std::vector<int64_t> ends = {14, 24, 2 * kBlock + 50, 2 * kBlock + 61};
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    EXPECT_EQ(log.payloads[i].bytes, payloads[i]) << i;
+    EXPECT_EQ(log.payloads[i].offset, offsets[i]) << i;
+    EXPECT_EQ(log.payloads[i].end, ends[i]) << i;
+  }
+  EXPECT_EQ(log.valid_bytes, ends.back());
+
+  // As records: no bytes are a Record with nothing set; 0xff 0xff 0xff is none.
+  const auto contents = wandb::parse_run_file(bytes);
+  ASSERT_EQ(contents.records.size(), 1u);
+  EXPECT_EQ(contents.records[0].kind, "unknown");
+  EXPECT_TRUE(contents.torn_tail);
+  EXPECT_EQ(contents.valid_bytes, 14);
+  EXPECT_EQ(
+      contents.tail_error,
+      "bad record at offset 14: expected a wandb_internal.Record, got 3 bytes that do not parse");
+}
+
+TEST(RunFileLayersTest, BadRecordIsReportedBeforeLaterFramingDamage) {
+  const std::string bytes = kHeader + chunk_bytes(1, final_record().SerializeAsString()) +
+                            chunk_bytes(1, "\xff\xff\xff") + "xyz";
+  const auto log = wandb::detail::read_log(bytes, "<memory>");
+  EXPECT_EQ(log.payloads.size(), 2u);
+  EXPECT_EQ(log.valid_bytes, 27);
+  EXPECT_EQ(log.tail_error, "truncated chunk header at offset 27: expected 7 bytes, got 3");
+  const auto c = wandb::parse_run_file(bytes);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.valid_bytes, 17);
+  EXPECT_EQ(
+      c.tail_error,
+      "bad record at offset 17: expected a wandb_internal.Record, got 3 bytes that do not parse");
+}
+
+TEST(RunFileLayersTest, AppendModeCutsBeforeAPayloadTheCheckRefuses) {
+  wandb::test::TempDir dir;
+  const fs::path path = dir / "run.wandb";
+  const std::string good = kHeader + chunk_bytes(1, final_record().SerializeAsString());
+  const std::string junk = chunk_bytes(1, "\xff\xff\xff");
+  wandb::test::write_bytes(path, good + junk);
+  {
+    // The framing alone finds nothing wrong.
+    RunFileWriter framing(path.string(), RunFileWriter::Mode::kAppend);
+    EXPECT_EQ(framing.dropped_bytes(), 0);
+    EXPECT_EQ(framing.size(), static_cast<int64_t>(good.size() + junk.size()));
+  }
+  RunFileWriter writer(path.string(), RunFileWriter::Mode::kAppend, wandb::detail::is_record);
+  EXPECT_EQ(writer.dropped_bytes(), static_cast<int64_t>(junk.size()));
+  EXPECT_EQ(append_record(writer, history_record(2, 0, "2")), static_cast<int64_t>(good.size()));
+  const auto contents = wandb::read_run_file(path.string());
+  EXPECT_FALSE(contents.torn_tail) << contents.tail_error;
+  ASSERT_EQ(contents.records.size(), 2u);
+  EXPECT_EQ(contents.records[1].num, 2);
 }
 
 // ---- wandb-image-inspect -----------------------------------------------------------------

@@ -52,8 +52,9 @@ struct RunFileContents {
   std::string tail_error;
 };
 
-/// Reads and checks a whole `.wandb` file (SEMANTICS.md §9): the header, every
-/// chunk's CRC, length and type sequence, and that each record parses.
+/// Reads and checks a whole `.wandb` file (laid out as docs/run-file.md
+/// describes): the header, every chunk's CRC, length and type sequence, and
+/// that each record parses.
 /// Damage never throws: it ends `records` and sets torn_tail / tail_error.
 /// Throws IoError when the file cannot be read, and ValueError when its first
 /// bytes are not the `.wandb` header (e.g. "not a .wandb file /x: expected
