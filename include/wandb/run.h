@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "wandb/export.h"
 #include "wandb/image.h"
 #include "wandb/json.h"
 
@@ -21,7 +22,7 @@ class Row;
 
 /// One value of a logged row: a number, bool, string, JSON, an Image, a list of
 /// Images, or a nested Row (a nested dict stays a JSON object, as in the SDK).
-class Value {
+class WANDB_IMAGE_EXPORT Value {
  public:
   enum class Kind { kJson, kImage, kImages, kRow };
 
@@ -51,7 +52,7 @@ class Value {
 
 /// An insertion-ordered dict of values (Python dict semantics: a repeated key
 /// replaces the value and keeps its first position).
-class Row {
+class WANDB_IMAGE_EXPORT Row {
  public:
   using Item = std::pair<std::string, Value>;
   Row() = default;
@@ -103,7 +104,7 @@ struct Step {
 };
 
 /// An offline run. Thread-safe: several threads may log to one run.
-class Run {
+class WANDB_IMAGE_EXPORT Run {
  public:
   explicit Run(RunOptions options = {});
   Run(Run&&) noexcept;
@@ -155,6 +156,6 @@ class Run {
 };
 
 /// Starts an offline run (the SDK's `wandb.init(mode="offline")`).
-Run init(RunOptions options = {});
+WANDB_IMAGE_EXPORT Run init(RunOptions options = {});
 
 }  // namespace wandb
