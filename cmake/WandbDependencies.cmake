@@ -9,3 +9,16 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
 find_package(Protobuf REQUIRED)
+
+# Imported targets are visible only in the directory that found them and below.
+# Under add_subdirectory/FetchContent, a parent linking wandb::image resolves
+# torch, opencv_core, ... (and what they bring: torch_cpu, c10, protobuf::...)
+# in its own directory, so every imported target found here is made global.
+# (find_package(... GLOBAL) needs CMake 3.24; this works from 3.21.)
+get_property(wandb_image_imported DIRECTORY PROPERTY IMPORTED_TARGETS)
+foreach(target IN LISTS wandb_image_imported)
+  get_property(global TARGET ${target} PROPERTY IMPORTED_GLOBAL)
+  if(NOT global)
+    set_property(TARGET ${target} PROPERTY IMPORTED_GLOBAL TRUE)
+  endif()
+endforeach()

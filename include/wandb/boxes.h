@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wandb/classes.h"
+#include "wandb/export.h"
 #include "wandb/fwd.h"
 #include "wandb/json.h"
 
@@ -29,7 +30,7 @@ struct BoxCenter {
 };
 
 /// One box, e.g. `Box{.position = BoxCorners{0.1, 0.2, 0.5, 0.6}, .class_id = 3}`.
-struct Box {
+struct WANDB_IMAGE_EXPORT Box {
   std::variant<BoxCorners, BoxCenter> position{};
   BoxDomain domain = BoxDomain::kFraction;
   /// Required unless the layer has class labels (the SDK derives default labels from it).
@@ -45,10 +46,10 @@ struct Box {
 enum class BoxFormat { kXYXY, kXYWH, kCXCYWH };
 
 /// Parses "xyxy", "xywh" or "cxcywh"; throws ValueError otherwise.
-BoxFormat parse_box_format(const std::string& name);
+WANDB_IMAGE_EXPORT BoxFormat parse_box_format(const std::string& name);
 
 /// A layer of boxes with class labels, validated on construction.
-class BoundingBoxes2D {
+class WANDB_IMAGE_EXPORT BoundingBoxes2D {
  public:
   /// From the SDK's dict shape: {"box_data": [...], "class_labels": {"1": "car"}}.
   /// Validation and messages follow the SDK (TypeError/ValueError).

@@ -8,13 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "wandb/export.h"
 #include "wandb/json.h"
 
 namespace wandb {
 
 /// An insertion-ordered map from class id to name (Python dict semantics:
 /// setting an existing id replaces its name and keeps its position).
-class ClassLabels {
+class WANDB_IMAGE_EXPORT ClassLabels {
  public:
   using value_type = std::pair<int64_t, std::string>;
   ClassLabels() = default;
@@ -44,7 +45,7 @@ class ClassLabels {
 };
 
 /// Labels {id: "class_<id>"} for each distinct id, sorted ascending.
-ClassLabels default_class_labels(std::vector<int64_t> ids);
+WANDB_IMAGE_EXPORT ClassLabels default_class_labels(std::vector<int64_t> ids);
 
 /// One entry of wandb.Classes.
 struct ClassInfo {
@@ -54,7 +55,7 @@ struct ClassInfo {
 };
 
 /// The SDK's `wandb.Classes`: a list of {id, name}.
-class Classes {
+class WANDB_IMAGE_EXPORT Classes {
  public:
   Classes() = default;
   Classes(std::initializer_list<ClassInfo> items) : items_(items) {}

@@ -10,6 +10,7 @@
 
 #include "wandb/boxes.h"
 #include "wandb/classes.h"
+#include "wandb/export.h"
 #include "wandb/fwd.h"
 #include "wandb/json.h"
 #include "wandb/masks.h"
@@ -46,7 +47,7 @@ struct ImageOptions {
 
 /// An image ready to be logged. Copies are cheap and share the immutable pixels;
 /// the encoded file is produced once, on first use, from any thread.
-class Image {
+class WANDB_IMAGE_EXPORT Image {
  public:
   static constexpr int MAX_ITEMS = 108;
   static constexpr int MAX_DIMENSION = 65500;

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wandb/export.h"
+
 namespace wandb {
 
 /// Insertion-ordered JSON, so documents keep the key order the SDK writes.
@@ -14,6 +16,6 @@ using Json = nlohmann::ordered_json;
 /// Serialises like Python's `json.dumps(value)`: separators ", " and ": ",
 /// non-ASCII escaped as \uXXXX, NaN/Infinity/-Infinity spelled as Python does,
 /// floats in shortest round-trip form with Python's ".0" and exponent style.
-std::string dumps_python(const Json& value);
+WANDB_IMAGE_EXPORT std::string dumps_python(const Json& value);
 
 }  // namespace wandb

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "wandb/classes.h"
+#include "wandb/export.h"
 #include "wandb/fwd.h"
 #include "wandb/json.h"
 
@@ -15,7 +16,7 @@ namespace wandb {
 
 /// A class map (one class id 0..255 per pixel) with labels, stored as an 8-bit
 /// greyscale PNG whose pixel value is the class id.
-class ImageMask {
+class WANDB_IMAGE_EXPORT ImageMask {
  public:
   /// From a 2-D integer tensor (any integer dtype, any device) with values 0..255.
   explicit ImageMask(const at::Tensor& mask_data,

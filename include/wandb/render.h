@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "wandb/classes.h"
+#include "wandb/export.h"
 #include "wandb/image.h"
 
 namespace wandb {
@@ -75,17 +76,17 @@ struct RenderOptions {
 /// 13 fffac8 beige, 14 800000 maroon, 15 aaffc3 mint, 16 808000 olive,
 /// 17 ffd8b1 apricot, 18 000075 navy, 19 a9a9a9 grey. Ids 20 apart share a colour:
 /// give class_colors to tell more than 20 classes apart.
-cv::Scalar palette_color(int64_t class_id);
+WANDB_IMAGE_EXPORT cv::Scalar palette_color(int64_t class_id);
 
 /// Colour used for `class_id` under `options`: class_colors if it has the id, else
 /// palette_color(). Boxes without a class id are drawn in white.
-cv::Scalar class_color(int64_t class_id, const RenderOptions& options = {});
+WANDB_IMAGE_EXPORT cv::Scalar class_color(int64_t class_id, const RenderOptions& options = {});
 
 /// `utf8` made drawable with the Hershey fonts: ASCII characters 0x20-0x7E are kept,
 /// a tab becomes a space, every other character (a well-formed multi-byte UTF-8
 /// sequence, a control character such as a newline, or a byte that is not valid
 /// UTF-8) becomes one '?'.
-std::string ascii_text(std::string_view utf8);
+WANDB_IMAGE_EXPORT std::string ascii_text(std::string_view utf8);
 
 /// The image as W&B's media panel would show it, as an 8-bit B G R Mat:
 /// 1. the log-ready pixels (Image::pixels_mat()); grey is replicated to three
@@ -107,11 +108,11 @@ std::string ascii_text(std::string_view utf8);
 /// @throws ValueError for a reference image (it has no pixels), an unknown layer
 ///         name, a drawn mask whose size differs from the image, mask_alpha outside
 ///         [0, 1], a line_width below 1 or a font_scale that is not positive.
-cv::Mat render(const Image& image, const RenderOptions& options = {});
+WANDB_IMAGE_EXPORT cv::Mat render(const Image& image, const RenderOptions& options = {});
 
 /// A legend for `labels`: one row per class, a colour swatch (class_color()) and the
 /// class name (ascii_text()), black on white. Throws ValueError when `labels` is empty.
-cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options = {});
+WANDB_IMAGE_EXPORT cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options = {});
 
 /// Layout of make_grid().
 struct GridOptions {
@@ -151,6 +152,6 @@ struct GridOptions {
 ///         one zero or negative side, a sheet wider or higher than
 ///         Image::MAX_DIMENSION, invalid `render` options (checked even without
 ///         overlays, since its font draws the captions), and anything render() throws.
-cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options = {});
+WANDB_IMAGE_EXPORT cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options = {});
 
 }  // namespace wandb

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "wandb/export.h"
 #include "wandb/image.h"
 #include "wandb/json.h"
 
@@ -24,7 +25,7 @@ struct RunAccess;
 
 /// One value of a logged row: a number, bool, string, JSON, an Image, a list of
 /// Images, or a nested Row (a nested dict stays a JSON object, as in the SDK).
-class Value {
+class WANDB_IMAGE_EXPORT Value {
  public:
   enum class Kind { kJson, kImage, kImages, kRow };
 
@@ -54,7 +55,7 @@ class Value {
 
 /// An insertion-ordered dict of values (Python dict semantics: a repeated key
 /// replaces the value and keeps its first position).
-class Row {
+class WANDB_IMAGE_EXPORT Row {
  public:
   using Item = std::pair<std::string, Value>;
   Row() = default;
@@ -104,7 +105,7 @@ struct RunOptions {
 /// lock, so a handler may log into the run it warns about; warnings found in
 /// the background (a preview that cannot be written) reach it from the
 /// run's own threads, where an exception it throws is printed to stderr.
-class Run {
+class WANDB_IMAGE_EXPORT Run {
  public:
   explicit Run(RunOptions options = {});
   Run(Run&&) noexcept;
@@ -163,6 +164,6 @@ class Run {
 };
 
 /// Starts an offline run (the SDK's `wandb.init(mode="offline")`).
-Run init(RunOptions options = {});
+WANDB_IMAGE_EXPORT Run init(RunOptions options = {});
 
 }  // namespace wandb

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "wandb/export.h"
 #include "wandb/json.h"
 
 namespace wandb {
@@ -59,9 +60,9 @@ struct RunFileContents {
 /// Throws IoError when the file cannot be read, and ValueError when its first
 /// bytes are not the `.wandb` header (e.g. "not a .wandb file /x: expected
 /// header 3a 57 26 42 e1 be 00, got 89 50 4e 47 0d 0a 1a").
-RunFileContents read_run_file(const std::string& path);
+WANDB_IMAGE_EXPORT RunFileContents read_run_file(const std::string& path);
 
 /// read_run_file for bytes already in memory; `what` names them in messages.
-RunFileContents parse_run_file(const std::string& bytes, const std::string& what = "<memory>");
+WANDB_IMAGE_EXPORT RunFileContents parse_run_file(const std::string& bytes, const std::string& what = "<memory>");
 
 }  // namespace wandb

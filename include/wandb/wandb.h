@@ -10,4 +10,5 @@
 #include "wandb/render.h"
 #include "wandb/run.h"
 #include "wandb/run_file.h"
+#include "wandb/version.h"
 #include "wandb/warnings.h"

@@ -4,19 +4,21 @@
 #include <functional>
 #include <string>
 
+#include "wandb/export.h"
+
 namespace wandb {
 
 using WarningHandler = std::function<void(const std::string& message)>;
 
 /// Replaces the warning sink; an empty handler restores the default, which
 /// prints "wandb: WARNING <message>" to stderr. Thread-safe.
-void set_warning_handler(WarningHandler handler);
+WANDB_IMAGE_EXPORT void set_warning_handler(WarningHandler handler);
 
 /// Emits a warning every time.
-void warn(const std::string& message);
+WANDB_IMAGE_EXPORT void warn(const std::string& message);
 
 /// Emits a warning the first time this exact message is seen in the process
 /// (the SDK's `repeat=False`).
-void warn_once(const std::string& message);
+WANDB_IMAGE_EXPORT void warn_once(const std::string& message);
 
 }  // namespace wandb

@@ -39,6 +39,7 @@
 
 #include "wandb/image.h"
 #include "wandb/run.h"
+#include "wandb/torch_ops_export.h"
 
 namespace c10 {
 struct IValue;
@@ -52,20 +53,20 @@ inline constexpr const char* kImageClassName = "__torch__.torch.classes.wandb.Im
 /// Guarantees that libwandb_image_ops.so is linked in and that its
 /// registrations ran. Returns the number of operators registered in the `wandb`
 /// namespace (4). Throws StateError if the registrations are missing.
-int load();
+WANDB_IMAGE_OPS_EXPORT int load();
 
 /// Makes `run` the run that torch.ops.wandb.log / log_list write to; nullptr
 /// clears it. Thread-safe: once this returns, no op still uses the previous
 /// run, so it may be destroyed (a log in progress is waited for). Without a
 /// current run the log ops do nothing and warn once.
-void set_current_run(Run* run);
+WANDB_IMAGE_OPS_EXPORT void set_current_run(Run* run);
 
 /// The run the log ops write to, or nullptr.
-Run* current_run();
+WANDB_IMAGE_OPS_EXPORT Run* current_run();
 
 /// Makes a run current for a scope and restores the previous one (usually
 /// none) on destruction.
-class CurrentRun {
+class WANDB_IMAGE_OPS_EXPORT CurrentRun {
  public:
   explicit CurrentRun(Run& run);
   ~CurrentRun();
@@ -79,11 +80,11 @@ class CurrentRun {
 /// The wandb::Image held by a torch.classes.wandb.Image value (a scripted
 /// model's output or attribute). Copies share the pixels. Throws TypeError when
 /// `value` holds anything else.
-Image to_image(const c10::IValue& value);
+WANDB_IMAGE_OPS_EXPORT Image to_image(const c10::IValue& value);
 
 /// The images of a list or tuple of torch.classes.wandb.Image values. Throws
 /// TypeError when `value` is not a list or tuple, or an element is not an Image.
-std::vector<Image> to_images(const c10::IValue& value);
+WANDB_IMAGE_OPS_EXPORT std::vector<Image> to_images(const c10::IValue& value);
 
 /// A torch.classes.wandb.Image value holding `image`, e.g. to pass to a
 /// scripted method or to set as a module attribute. Pickling keeps the
@@ -91,6 +92,6 @@ std::vector<Image> to_images(const c10::IValue& value);
 /// mask layer (file images keep their bytes, references their URL; images made
 /// with Image::from_encoded keep their decoded pixels); the encoder settings
 /// png_compression and jpeg_quality are not kept.
-c10::IValue to_ivalue(const Image& image);
+WANDB_IMAGE_OPS_EXPORT c10::IValue to_ivalue(const Image& image);
 
 }  // namespace wandb::ops
