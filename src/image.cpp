@@ -161,7 +161,7 @@ Image::Image(const std::string& path_or_url, ImageOptions options) {
   } else {
     data->kind = Data::Kind::kFile;
     data->format = file_format(path_or_url);
-    detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(path_or_url);
+    detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(path_or_url, detail::kMaxImageFileBytes);
     const detail::ImageInfo info = detail::probe(bytes, "file " + path_or_url);
     data->width = info.width;
     data->height = info.height;

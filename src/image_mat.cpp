@@ -114,6 +114,7 @@ ImageMask::ImageMask(const cv::Mat& mask_data, std::optional<ClassLabels> class_
     if (mask_data.channels() != 1) shape.push_back(mask_data.channels());
     detail::throw_mask_rank(shape);
   }
+  detail::check_mask_size(mask_data.rows, mask_data.cols);
   const int depth = mask_data.depth();
   if (depth != CV_8U && depth != CV_8S && depth != CV_16U && depth != CV_16S && depth != CV_32S) {
     throw TypeError("Mask data must be integers between 0 and 255: expected an integer Mat "

@@ -182,6 +182,7 @@ ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> cla
                     c10::toString(mask_data.scalar_type()));
   }
   if (shape[0] <= 0 || shape[1] <= 0) detail::throw_mask_rank(shape);
+  detail::check_mask_size(shape[0], shape[1]);  // before reading or copying anything
   const at::Tensor t = mask_data.detach();
   if (t.scalar_type() != at::kByte) {  // uint8 is in range by its type
     const at::Tensor range = at::stack({t.min(), t.max()}).to(at::kLong).cpu();

@@ -12,6 +12,7 @@
 #include "detail/pixels.h"
 #include "detail/text.h"
 #include "wandb/errors.h"
+#include "wandb/image.h"
 
 namespace wandb {
 
@@ -39,6 +40,7 @@ namespace detail {
 std::shared_ptr<ImageMask::State> make_mask_state(int height, int width,
                                                   std::vector<uint8_t> values,
                                                   std::optional<ClassLabels> labels) {
+  check_mask_size(height, width);
   auto state = std::make_shared<ImageMask::State>();
   state->height = height;
   state->width = width;
@@ -61,6 +63,13 @@ void throw_mask_range(double lo, double hi) {
   std::ostringstream os;
   os << "Mask data must be integers between 0 and 255: got values from " << lo << " to " << hi;
   throw ValueError(os.str());
+}
+
+void check_mask_size(int64_t height, int64_t width) {
+  if (height > Image::MAX_DIMENSION || width > Image::MAX_DIMENSION) {
+    throw ValueError("mask size: expected at most " + std::to_string(Image::MAX_DIMENSION) +
+                     " pixels on each side, got " + std::to_string(height) + " x " + std::to_string(width));
+  }
 }
 
 void throw_mask_rank(const std::vector<int64_t>& shape) {
@@ -96,6 +105,7 @@ ImageMask::ImageMask(const Json& layer) {
   }
   const size_t height = rows.size();
   const size_t width = rows[0].size();
+  detail::check_mask_size(static_cast<int64_t>(height), static_cast<int64_t>(width));
   std::vector<uint8_t> values;
   values.reserve(height * width);
   for (const auto& row : rows) {
@@ -116,7 +126,7 @@ ImageMask::ImageMask(const Json& layer) {
 }
 
 ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassLabels> class_labels) {
-  detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(png_path);
+  detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(png_path, detail::kMaxImageFileBytes);
   cv::Mat mat;
   if (!bytes.empty()) {
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, bytes.data());

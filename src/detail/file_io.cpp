@@ -35,19 +35,44 @@ bool write_fully(int fd, const void* data, std::size_t size) {
   return true;
 }
 
+namespace {
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
 template <class Buffer>
-Buffer read_whole_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Buffer read_whole_file(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a pipe with no writer must not hang before the check.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw_io_error("open file", path, errno);
-  Buffer bytes;
   struct stat st {};
-  if (::fstat(fd, &st) == 0) {
-    if (S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      throw IoError("cannot read file " + path + ": expected a file, got a directory", EISDIR);
-    }
-    if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<std::size_t>(st.st_size));
+  if (::fstat(fd, &st) != 0) {
+    const int code = errno;
+    ::close(fd);
+    throw_io_error("read file", path, code);
   }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw IoError("cannot read file " + path + ": expected a regular file, got " + file_kind(st.st_mode),
+                  S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+  }
+  const auto too_large = [&](std::size_t got) {
+    ::close(fd);
+    return IoError("cannot read file " + path + ": expected at most " + std::to_string(max_bytes) +
+                       " bytes, got " + std::to_string(got),
+                   EFBIG);
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) throw too_large(static_cast<std::size_t>(st.st_size));
+  Buffer bytes;
+  bytes.reserve(static_cast<std::size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof(buf));
@@ -58,14 +83,17 @@ Buffer read_whole_file(const std::string& path) {
       throw_io_error("read file", path, code);
     }
     if (n == 0) break;
+    // The file may grow while it is read.
+    if (bytes.size() + static_cast<std::size_t>(n) > max_bytes) throw too_large(bytes.size() + static_cast<std::size_t>(n));
     bytes.insert(bytes.end(), buf, buf + n);
   }
   ::close(fd);
   return bytes;
 }
 
-template std::string read_whole_file<std::string>(const std::string& path);
-template std::vector<uint8_t> read_whole_file<std::vector<uint8_t>>(const std::string& path);
+template std::string read_whole_file<std::string>(const std::string& path, std::size_t max_bytes);
+template std::vector<uint8_t> read_whole_file<std::vector<uint8_t>>(const std::string& path,
+                                                                  std::size_t max_bytes);
 
 namespace {
 

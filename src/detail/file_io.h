@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -15,11 +16,16 @@ namespace wandb::detail {
 /// with errno set on failure (ENOSPC when the kernel accepts nothing).
 bool write_fully(int fd, const void* data, std::size_t size);
 
-/// The whole file, as a std::string or a std::vector<uint8_t>; pipes and other
-/// streams are read to their end. IoError when it cannot be opened or read,
-/// or is a folder.
+/// Largest image or mask file read (1 GiB): larger ones are refused before
+/// anything is read.
+inline constexpr std::size_t kMaxImageFileBytes = std::size_t{1} << 30;
+
+/// The whole file, as a std::string or a std::vector<uint8_t>. Only regular
+/// files are read: a folder, device, pipe or socket is refused (IoError with
+/// EISDIR or EINVAL: /dev/zero would never end), and so is a file of more than
+/// `max_bytes` (IoError with EFBIG). IoError when it cannot be opened or read.
 template <class Buffer>
-Buffer read_whole_file(const std::string& path);
+Buffer read_whole_file(const std::string& path, std::size_t max_bytes = SIZE_MAX);
 
 /// What write_file_atomic does when `path` already exists.
 enum class Existing {

@@ -37,5 +37,8 @@ std::shared_ptr<ImageMask::State> make_mask_state(int height, int width,
 [[noreturn]] void throw_mask_range(double lo, double hi);
 /// "mask_data must be a 2D array" with the shape that was seen.
 [[noreturn]] void throw_mask_rank(const std::vector<int64_t>& shape);
+/// Masks obey the images' limit (Image::MAX_DIMENSION on each side): checked
+/// before anything of that size is allocated or read (ValueError).
+void check_mask_size(int64_t height, int64_t width);
 }  // namespace detail
 }  // namespace wandb

@@ -307,17 +307,23 @@ struct ShiftF64 {
   }
 };
 // float16: every operation rounds to half, as numpy's half arithmetic does.
+// Large float16 images tabulate these for all 65,536 bit patterns, ±Inf, NaN
+// and values outside the branch included: those results are never looked up,
+// but must not be out-of-range float-to-int conversions (undefined).
+inline uint8_t truncate_in_range(float r) {
+  return r >= 0.0f && r < 256.0f ? static_cast<uint8_t>(static_cast<int32_t>(r)) : 0;
+}
 struct ScaleF16 {
   uint8_t operator()(c10::Half v) const {
     const c10::Half r(static_cast<float>(v) * 255.0f);
-    return static_cast<uint8_t>(static_cast<int32_t>(static_cast<float>(r)));
+    return truncate_in_range(static_cast<float>(r));
   }
 };
 struct ShiftF16 {
   uint8_t operator()(c10::Half v) const {
     const c10::Half t(static_cast<float>(v) + 1.0f);
     const c10::Half r(127.5f * static_cast<float>(t));
-    return static_cast<uint8_t>(static_cast<int32_t>(static_cast<float>(r)));
+    return truncate_in_range(static_cast<float>(r));
   }
 };
 // bfloat16 has no numpy counterpart (the SDK fails on it): computed as float32.

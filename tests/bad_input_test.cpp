@@ -1,0 +1,90 @@
+// Inputs that once crashed the library, read without end or allocated without
+// bound: each is now a typed wandb::Error, and nothing else escapes.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include <opencv2/core.hpp>
+
+#include "test_support.h"
+#include "wandb/errors.h"
+#include "wandb/image.h"
+#include "wandb/masks.h"
+
+namespace fs = std::filesystem;
+using wandb::Image;
+using wandb::ImageMask;
+using wandb::Json;
+using wandb::test::expect_error;
+
+TEST(BadInput, DevicesAndPipesAreRefusedNotReadForever) {
+  expect_error<wandb::IoError>([] { Image img("/dev/zero"); }, "expected a regular file, got a character device");
+  expect_error<wandb::IoError>([] { ImageMask::from_file("/dev/zero"); }, "character device");
+  // A mask path from the SDK's dict shape is read like any other path.
+  expect_error<wandb::IoError>([] { ImageMask m(Json{{"path", "/dev/zero"}}); }, "character device");
+  wandb::test::TempDir tmp;
+  const fs::path fifo = tmp.path() / "pipe.png";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_error<wandb::IoError>([&] { Image img(fifo.string()); }, "got a pipe");  // no writer: no hang
+  try {
+    Image img("/dev/zero");
+  } catch (const wandb::IoError& e) {
+    EXPECT_EQ(e.code(), EINVAL);
+  }
+}
+
+TEST(BadInput, FilesOverTheLimitAreRefusedBeforeReading) {
+  wandb::test::TempDir tmp;
+  const fs::path big = tmp.path() / "big.png";
+  std::ofstream(big) << "x";
+  fs::resize_file(big, (std::uintmax_t{1} << 30) + 1);  // sparse: no disk used
+  try {
+    Image img(big.string());
+    ADD_FAILURE() << "a file over 1 GiB was accepted";
+  } catch (const wandb::IoError& e) {
+    EXPECT_EQ(e.code(), EFBIG);
+    EXPECT_NE(std::string(e.what()).find("expected at most 1073741824 bytes"), std::string::npos) << e.what();
+  }
+  expect_error<wandb::IoError>([&] { ImageMask::from_file(big.string()); }, "expected at most");
+}
+
+TEST(BadInput, MasksObeyTheImageSizeLimitBeforeAllocating) {
+  const int64_t over = Image::MAX_DIMENSION + 1;
+  // Expanded tensors take no memory themselves; copying them would take 10 GB.
+  expect_error<wandb::ValueError>(
+      [] { ImageMask m(at::zeros({1}, at::kByte).expand({100000, 100000})); }, "mask size: expected at most 65500");
+  expect_error<wandb::ValueError>(
+      [] { ImageMask m(at::zeros({1}, at::kLong).expand({1, 3000000000LL})); }, "1 x 3000000000");
+  expect_error<wandb::ValueError>([&] { ImageMask m(cv::Mat(1, static_cast<int>(over), CV_8U, cv::Scalar(0))); },
+                                  "mask size");
+  Json wide = Json{{"mask_data", Json::array({Json(std::vector<int>(static_cast<size_t>(over), 0))})}};
+  expect_error<wandb::ValueError>([&] { ImageMask m(wide); }, "mask size");
+  // The limit itself is fine, and sizes are what was given.
+  const ImageMask edge(at::zeros({1}, at::kByte).expand({1, Image::MAX_DIMENSION}));
+  EXPECT_EQ(edge.width(), Image::MAX_DIMENSION);
+  EXPECT_EQ(edge.height(), 1);
+}
+
+TEST(BadInput, LargeFloat16ImagesWithInfinitiesAndNaN) {
+  // Over 2^17 values, float16 goes through lookup tables built for all 65,536
+  // bit patterns, infinities included (an undefined conversion before; the
+  // sanitizer build checks that). Any non-finite value selects clipping.
+  const int64_t h = 256, w = 256;
+  at::Tensor t = at::rand({3, h, w}, at::kFloat).to(at::kHalf);
+  t[0][0][0] = std::numeric_limits<float>::infinity();
+  t[1][0][0] = -std::numeric_limits<float>::infinity();
+  t[2][0][0] = 0.5;
+  const at::Tensor px = Image(t).pixels();
+  EXPECT_EQ(px[0][0][0].item<int>(), 255);  // +Inf clipped
+  EXPECT_EQ(px[0][0][1].item<int>(), 0);    // -Inf clipped
+  EXPECT_EQ(px[0][0][2].item<int>(), 0);    // 0.5 truncated in the clip branch
+  t[0][0][0] = std::numeric_limits<float>::quiet_NaN();
+  t[1][0][0] = 0.25;
+  EXPECT_EQ(Image(t).pixels()[0][0][0].item<int>(), 0);  // NaN -> 0
+}
