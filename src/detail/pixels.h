@@ -47,7 +47,7 @@ struct NormalizeInfo {
 };
 
 /// The SDK's `_guess_and_rescale_to_0_255` followed by the uint8 cast, with the
-/// precision rules of SEMANTICS.md §2. NaN -> 0, +-Inf clipped. With
+/// precision rules of docs/normalization.md. NaN -> 0, +-Inf clipped. With
 /// normalize=false values are saturated to [0, 255] and truncated.
 PixelBuffer normalize_to_uint8(const StridedSource& src, bool normalize,
                                NormalizeInfo* info = nullptr);
