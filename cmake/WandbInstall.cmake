@@ -21,5 +21,7 @@ install(TARGETS wandb_image_ops EXPORT wandb_imageTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES torch_ops/include/wandb/torch_ops.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/wandb)
 
-# The behaviour reference the headers point to: <prefix>/share/doc/wandb_image/.
+# The behaviour reference the headers point to, and the licence:
+# <prefix>/share/doc/wandb_image/.
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
