@@ -1,6 +1,8 @@
 // Normalisation of raw arrays to log-ready uint8 pixels, and Pillow mode
-// conversion. Independent of LibTorch and OpenCV: both front ends describe their
-// memory as a StridedSource.
+// conversion. Independent of ATen tensors and OpenCV Mats: both front ends
+// describe their memory as a StridedSource. This header includes neither
+// library; pixels.cpp computes float16 and bfloat16 with c10's Half and
+// BFloat16, LibTorch's header-only scalar types.
 #pragma once
 
 #include <array>
