@@ -4,8 +4,6 @@
 #include <mutex>
 #include <set>
 
-#include "wandb/errors.h"
-
 namespace wandb {
 namespace {
 std::mutex& warning_mutex() {
@@ -17,8 +15,6 @@ WarningHandler& handler_slot() {
   return h;
 }
 }  // namespace
-
-IoError::IoError(const std::string& message, int code) : Error(message), code_(code) {}
 
 void set_warning_handler(WarningHandler handler) {
   std::lock_guard<std::mutex> lock(warning_mutex());
