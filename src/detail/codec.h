@@ -28,6 +28,11 @@ struct PngSettings {
   int filters = kFilterAll;  // mask of Filter values libpng may choose from per row
 };
 
+/// The zlib level images and masks are written at unless png_compression
+/// says otherwise; png_settings_for_level(1) is the measured setting (README,
+/// "PNG settings").
+constexpr int kDefaultPngLevel = 1;
+
 /// The settings used for a zlib level (the png_compression option): the
 /// library default is chosen by measurement, see README "PNG settings".
 PngSettings png_settings_for_level(int level);
