@@ -11,7 +11,6 @@
 
 #include "bench_support.h"
 #include "detail/codec.h"
-#include "detail/image_data.h"
 #include "wandb/image.h"
 
 #ifdef WANDB_BENCH_HAVE_SPNG

@@ -36,3 +36,8 @@ endif()
 if(TARGET wandb_image_inspect)
   install(TARGETS wandb_image_inspect wandb_image_preview RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+
+# The behaviour reference the headers point to, and the licence:
+# <prefix>/share/doc/wandb_image/.
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")

@@ -1,3 +1,4 @@
+// The out-of-line members of the exception types in wandb/errors.h.
 #include "wandb/errors.h"
 
 namespace wandb {

@@ -2,8 +2,8 @@
 #include <cstring>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
+#include "detail/codec.h"
 #include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "wandb/errors.h"
@@ -96,14 +96,10 @@ std::string Image::guess_mode(const cv::Mat& data, const std::optional<std::stri
 cv::Mat Image::pixels_mat() const {
   const detail::PixelBuffer& px = data_->pixel_buffer();
   const cv::Mat rgb(px.height, px.width, CV_8UC(px.channels), const_cast<uint8_t*>(px.data.data()));
-  cv::Mat out;
-  if (px.channels == 3) {
-    cv::cvtColor(rgb, out, cv::COLOR_RGB2BGR);
-  } else if (px.channels == 4) {
-    cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGRA);
-  } else {
-    out = rgb.clone();
-  }
+  cv::Mat out = detail::swap_red_blue(rgb);
+  // Grey and grey + alpha come back wrapping the image's own buffer: the Mat
+  // handed out must own its pixels.
+  if (out.data == rgb.data) out = rgb.clone();
   return out;
 }
 

@@ -1,5 +1,8 @@
-// The LibTorch front end: tensors in, tensors out. The only translation unit of
-// the core library that includes ATen.
+// The LibTorch front end: Image from and to tensors, and the tensor
+// constructors of ImageMask and BoundingBoxes2D. One of the two translation
+// units of the core library that include ATen; the other, masks_torch.cpp,
+// holds the ImageMask factories for model outputs. (detail/pixels.cpp uses only
+// c10's header-only Half and BFloat16 scalar types.)
 #include <ATen/ATen.h>
 
 #include <cstring>

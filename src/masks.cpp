@@ -6,8 +6,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "detail/codec.h"
 #include "detail/file_io.h"
-#include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "detail/pixels.h"
 #include "detail/text.h"

@@ -162,7 +162,7 @@ void RunOutput::finish(const Json* config, const Json& summary, const std::vecto
   exit.mutable_exit()->set_exit_code(exit_code);
   exit.mutable_exit()->set_runtime(static_cast<int32_t>(runtime_seconds));
   records.push_back(std::move(exit));
-  // SEMANTICS §9: the Final record is exactly the bytes A2 01 00 (no num).
+  // docs/run-file.md: the Final record is exactly the bytes A2 01 00 (no num).
   wandb_internal::Record final_record;
   final_record.mutable_final();
   records.push_back(std::move(final_record));

@@ -1,7 +1,7 @@
 // Unit tests of wandb::Image: normalisation of every dtype and depth, the device
 // path, input layouts, modes, file types, files, references, encoded bytes,
 // copies with overrides, equality, classes, hashes and warnings.
-// The rules are those of /work/shared/reference/SEMANTICS.md; expected pixels are
+// The rules are those of docs/normalization.md and docs/modes.md; expected pixels are
 // computed here from the rules, never by calling the library's kernels.
 #include "wandb/image.h"
 
@@ -145,7 +145,7 @@ class WarningCapture {
 
 // ---- normalisation rules, written out independently ------------------------------
 
-// The precision numpy computes branches 1 and 2 in (SEMANTICS.md §2).
+// The precision numpy computes branches 1 and 2 in (docs/normalization.md).
 enum class Precision { kF64, kF32, kF16 };
 enum class Branch { kScale = 1, kShift = 2, kClip = 3 };
 

@@ -1,5 +1,6 @@
-// Unit tests of the layers an image carries: bounding boxes (SEMANTICS.md §5),
-// masks (§6), class labels (§7), and the Python-compatible JSON writer.
+// Unit tests of the layers an image carries: bounding boxes (docs/boxes.md),
+// masks (docs/masks.md), class labels (docs/classes.md), and the
+// Python-compatible JSON writer.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

@@ -37,7 +37,7 @@ struct ImageOptions {
   Layers<ImageMask> masks{};
   /// "png" (default), "jpg", "jpeg" or "bmp"; has no effect on files and references.
   std::optional<std::string> file_type{};
-  /// Rescale values to [0, 255] as the SDK does (see SEMANTICS.md §2).
+  /// Rescale values to [0, 255] as the SDK does (see docs/normalization.md).
   bool normalize = true;
   /// zlib level 0-9 for PNG files; unset = the library default (see README).
   std::optional<int> png_compression{};
@@ -93,7 +93,7 @@ class WANDB_IMAGE_EXPORT Image {
   const std::string& mode() const noexcept;
   const std::optional<std::string>& caption() const noexcept { return caption_; }
   std::optional<int64_t> grouping() const noexcept { return grouping_; }
-  /// Union of box labels, mask labels and the classes option (SEMANTICS.md §7).
+  /// Union of box labels, mask labels and the classes option (docs/classes.md).
   const std::optional<Classes>& classes() const noexcept { return classes_; }
   const Layers<BoundingBoxes2D>& boxes() const noexcept { return boxes_; }
   const Layers<ImageMask>& masks() const noexcept { return masks_; }

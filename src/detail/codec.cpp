@@ -227,14 +227,7 @@ Bytes encode(const PixelBuffer& px, const std::string& file_type, int png_level,
     return encode_png(px.data.data(), px.height, px.width, px.channels, png_level);
   }
   const cv::Mat rgb(px.height, px.width, CV_8UC(px.channels), const_cast<uint8_t*>(px.data.data()));
-  cv::Mat bgr;
-  if (px.channels == 3) {
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  } else if (px.channels == 4) {
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA);
-  } else {
-    bgr = rgb;
-  }
+  const cv::Mat bgr = swap_red_blue(rgb);
   std::vector<int> params;
   std::string ext = ".bmp";
   if (file_type == "jpg" || file_type == "jpeg") {
@@ -270,8 +263,7 @@ PixelBuffer decode(const Bytes& bytes, const std::string& what) {
                                                                  : 1.0;
     mat.convertTo(mat, CV_8U, scale);
   }
-  if (mat.channels() == 3) cv::cvtColor(mat, mat, cv::COLOR_BGR2RGB);
-  if (mat.channels() == 4) cv::cvtColor(mat, mat, cv::COLOR_BGRA2RGBA);
+  mat = swap_red_blue(mat);
   PixelBuffer out;
   out.height = mat.rows;
   out.width = mat.cols;
@@ -279,6 +271,13 @@ PixelBuffer decode(const Bytes& bytes, const std::string& what) {
   const size_t row = static_cast<size_t>(mat.cols) * mat.channels();
   out.data.resize(row * mat.rows);
   for (int y = 0; y < mat.rows; ++y) std::memcpy(out.data.data() + y * row, mat.ptr(y), row);
+  return out;
+}
+
+cv::Mat swap_red_blue(const cv::Mat& mat) {
+  if (mat.channels() != 3 && mat.channels() != 4) return mat;
+  cv::Mat out;
+  cv::cvtColor(mat, out, mat.channels() == 3 ? cv::COLOR_RGB2BGR : cv::COLOR_RGBA2BGRA);
   return out;
 }
 

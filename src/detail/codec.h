@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "detail/pixels.h"
+#include "wandb/fwd.h"
 
 namespace wandb::detail {
 
@@ -27,6 +28,11 @@ struct PngSettings {
   int strategy = kRle;    // zlib strategy
   int filters = kFilterAll;  // mask of Filter values libpng may choose from per row
 };
+
+/// The zlib level images and masks are written at unless png_compression
+/// says otherwise; png_settings_for_level(1) is the measured setting (README,
+/// "PNG settings").
+constexpr int kDefaultPngLevel = 1;
 
 /// The settings used for a zlib level (the png_compression option): the
 /// library default is chosen by measurement, see README "PNG settings".
@@ -51,6 +57,12 @@ struct ImageInfo {
 ImageInfo probe(const Bytes& bytes, const std::string& what);
 /// Decodes to 8-bit RGB(A) or L pixels (16-bit samples are scaled down).
 PixelBuffer decode(const Bytes& bytes, const std::string& what);
+
+/// `mat` with its first and third channels exchanged, R G B (A) <-> B G R (A):
+/// the library keeps colour in R G B order, OpenCV in B G R. A new Mat for 3
+/// and 4 channels; 1- and 2-channel Mats have no colour order and come back as
+/// they are, sharing `mat`'s data.
+cv::Mat swap_red_blue(const cv::Mat& mat);
 
 /// Lower-case hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(const void* data, size_t size);

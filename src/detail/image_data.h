@@ -71,9 +71,6 @@ struct ImageAccess {
   static const std::shared_ptr<const Image::Data>& shared(const Image& image) { return image.data_; }
 };
 
-/// Default zlib level for PNG files (see README, "PNG settings").
-constexpr int kDefaultPngLevel = 1;
-
 /// Builds the shared state of an image made from normalised pixels, after the
 /// checks that depend only on the source's shape have passed.
 std::shared_ptr<Image::Data> make_pixel_data(PixelBuffer pixels, std::string mode,

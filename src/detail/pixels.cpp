@@ -273,7 +273,7 @@ struct Saturate {
   }
 };
 
-// Branch 1 and 2 in each precision numpy would use (SEMANTICS.md §2).
+// Branch 1 and 2 in each precision numpy would use (docs/normalization.md).
 struct ScaleF32 {
   uint8_t operator()(float v) const {
     return static_cast<uint8_t>(static_cast<int32_t>(v * 255.0f));

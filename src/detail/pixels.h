@@ -1,6 +1,8 @@
 // Normalisation of raw arrays to log-ready uint8 pixels, and Pillow mode
-// conversion. Independent of LibTorch and OpenCV: both front ends describe their
-// memory as a StridedSource.
+// conversion. Independent of ATen tensors and OpenCV Mats: both front ends
+// describe their memory as a StridedSource. This header includes neither
+// library; pixels.cpp computes float16 and bfloat16 with c10's Half and
+// BFloat16, LibTorch's header-only scalar types.
 #pragma once
 
 #include <array>
@@ -47,7 +49,7 @@ struct NormalizeInfo {
 };
 
 /// The SDK's `_guess_and_rescale_to_0_255` followed by the uint8 cast, with the
-/// precision rules of SEMANTICS.md §2. NaN -> 0, +-Inf clipped. With
+/// precision rules of docs/normalization.md. NaN -> 0, +-Inf clipped. With
 /// normalize=false values are saturated to [0, 255] and truncated.
 PixelBuffer normalize_to_uint8(const StridedSource& src, bool normalize,
                                NormalizeInfo* info = nullptr);

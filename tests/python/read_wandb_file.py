@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reader for `.wandb` run files, used to cross-check the C++ writer.
 
-Written from SEMANTICS.md section 9 alone, sharing no code with the library: it
+Written from docs/run-file.md alone, sharing no code with the library: it
 parses the LevelDB-log chunks itself, checks each CRC with zlib.crc32, decodes
 the payloads with the Python code protoc generated from proto/wandb_internal.proto
 (through Debian's python3-protobuf), and compares every record with the sidecar
