@@ -172,6 +172,8 @@ Image::Image(const std::string& path_or_url, ImageOptions options) {
   apply_meta(options);
 }
 
+static_assert(detail::kMaxImageSide == Image::MAX_DIMENSION, "one image size limit");
+
 Image Image::from_encoded(std::vector<uint8_t> bytes, std::string format, ImageOptions options) {
   static const std::regex kFormat("^[A-Za-z0-9]{1,16}$");
   if (!std::regex_match(format, kFormat)) {

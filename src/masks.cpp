@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "detail/codec.h"
 #include "detail/file_io.h"
@@ -127,16 +126,10 @@ ImageMask::ImageMask(const Json& layer) {
 
 ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassLabels> class_labels) {
   detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(png_path, detail::kMaxImageFileBytes);
-  cv::Mat mat;
-  if (!bytes.empty()) {
-    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, bytes.data());
-    mat = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-  }
-  if (mat.empty() || mat.channels() != 1 || mat.depth() != CV_8U) {
+  const cv::Mat mat = detail::decode_image(bytes, "mask file " + png_path);
+  if (mat.channels() != 1 || mat.depth() != CV_8U) {
     throw ValueError("mask file " + png_path + ": expected an 8-bit greyscale PNG, got " +
-                     (mat.empty() ? std::string("data OpenCV cannot decode")
-                                  : std::to_string(mat.channels()) + " channel(s) of depth " +
-                                        std::to_string(mat.depth())));
+                     std::to_string(mat.channels()) + " channel(s) of depth " + std::to_string(mat.depth()));
   }
   std::vector<uint8_t> values(static_cast<size_t>(mat.rows) * mat.cols);
   for (int y = 0; y < mat.rows; ++y) std::memcpy(values.data() + y * mat.cols, mat.ptr(y), mat.cols);

@@ -88,3 +88,80 @@ TEST(BadInput, LargeFloat16ImagesWithInfinitiesAndNaN) {
   t[1][0][0] = 0.25;
   EXPECT_EQ(Image(t).pixels()[0][0][0].item<int>(), 0);  // NaN -> 0
 }
+
+namespace {
+
+std::vector<uint8_t> repro_bytes(const std::string& name) {
+  return wandb::test::file_bytes(fs::path(WANDB_TEST_DATA_DIR) / "repro" / name);
+}
+
+std::vector<uint8_t> png_of(int h, int w) {
+  return Image(at::zeros({3, h, w}, at::kFloat)).encoded();
+}
+
+// Files OpenCV leaves in the temporary folder when it decodes some formats
+// through a file instead of memory.
+std::vector<std::string> opencv_temp_files() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+    if (e.path().filename().string().rfind("__opencv_temp", 0) == 0) out.push_back(e.path().string());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(BadInput, FuzzerFoundBmpsAreValueErrorsOnEveryPath) {
+  wandb::test::TempDir tmp;
+  for (const char* name : {"bmp-huge-width-54b.bmp", "image_bytes-cv-exception-min.bmp",
+                           "image_bytes-crash-ab0a1cfa.bin"}) {
+    SCOPED_TRACE(name);
+    const std::vector<uint8_t> bytes = repro_bytes(name);
+    expect_error<wandb::ValueError>([&] { Image::from_encoded(bytes, "bmp"); }, "cannot");
+    const fs::path file = tmp.path() / (std::string(name) + ".bmp");
+    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+    expect_error<wandb::ValueError>([&] { Image img(file.string()); }, "cannot");
+    expect_error<wandb::ValueError>([&] { ImageMask::from_file(file.string()); }, "cannot");
+  }
+  // The huge width is refused from the header, before any decoder allocates.
+  expect_error<wandb::ValueError>([&] { Image::from_encoded(repro_bytes("bmp-huge-width-54b.bmp"), "bmp"); },
+                                  "got 9175044 x");
+}
+
+TEST(BadInput, EncodedBytesAreCheckedNotTrusted) {
+  const std::vector<uint8_t> png = png_of(64, 64);
+  // A truncated PNG whose header still says 64 x 64.
+  const std::vector<uint8_t> truncated(png.begin(), png.begin() + 60);
+  expect_error<wandb::ValueError>([&] { Image::from_encoded(truncated, "png"); }, "truncated or corrupt");
+  // A header declaring more than the limit: refused before decoding.
+  std::vector<uint8_t> huge = png;
+  const uint32_t side = 100000;
+  for (int at : {16, 20}) {
+    for (int k = 0; k < 4; ++k) huge[at + k] = static_cast<uint8_t>(side >> (24 - 8 * k));
+  }
+  expect_error<wandb::ValueError>([&] { Image::from_encoded(huge, "png"); }, "1 to 65500 pixels on each side");
+  // Intact data is accepted, with its size and mode.
+  const Image ok = Image::from_encoded(png, "png");
+  EXPECT_EQ(ok.width(), 64);
+  EXPECT_EQ(ok.mode(), "RGB");
+}
+
+TEST(BadInput, OnlyPngJpegAndBmpReachADecoder) {
+  const auto before = opencv_temp_files();
+  const std::vector<std::pair<const char*, std::string>> others = {
+      {"gif", "GIF89a\x01\x00\x01\x00\x00\x00\x00;"},
+      {"tiff", std::string("II*\x00\x08\x00\x00\x00", 8)},
+      {"exr", std::string("\x76\x2f\x31\x01\x02\x00\x00\x00", 8)},
+      {"hdr", "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n"},
+      {"pfm", "PF\n1 1\n-1.0\n"},
+  };
+  for (const auto& [format, text] : others) {
+    SCOPED_TRACE(format);
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    expect_error<wandb::ValueError>([&] { Image::from_encoded(bytes, format); },
+                                    "expected PNG, JPEG or BMP data, got bytes starting");
+  }
+  expect_error<wandb::ValueError>([&] { Image::from_encoded({}, "png"); }, "got no bytes");
+  EXPECT_EQ(opencv_temp_files(), before);
+}

@@ -523,7 +523,7 @@ TEST(MaskPng, FromFileErrors) {
                    "8-bit greyscale");
   wandb::test::write_bytes(dir / "junk.png", "not a png at all");
   EXPECT_THROW_MSG(ImageMask::from_file((dir / "junk.png").string()), wandb::ValueError,
-                   "8-bit greyscale");
+                   "expected PNG, JPEG or BMP data");
 }
 
 TEST(MaskJson, MaskData) {

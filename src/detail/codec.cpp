@@ -160,16 +160,90 @@ bool probe_jpeg(const Bytes& b, ImageInfo& info) {
   return false;
 }
 
-cv::Mat decode_mat(const Bytes& bytes, const std::string& what) {
+// BITMAPINFOHEADER and later: width and height (negative = top-down) as
+// int32 little-endian at offsets 18 and 22; the old 12-byte core header has
+// 16-bit sizes at 18 and 20.
+bool probe_bmp(const Bytes& b, ImageInfo& info) {
+  if (b.size() < 26 || b[0] != 'B' || b[1] != 'M') return false;
+  const auto le32 = [&](size_t at) {
+    return static_cast<int64_t>(static_cast<int32_t>(uint32_t{b[at]} | (uint32_t{b[at + 1]} << 8) |
+                                                     (uint32_t{b[at + 2]} << 16) |
+                                                     (uint32_t{b[at + 3]} << 24)));
+  };
+  const int64_t header = le32(14);
+  int64_t width = 0, height = 0;
+  if (header == 12) {
+    width = b[18] | (b[19] << 8);
+    height = b[20] | (b[21] << 8);
+  } else {
+    width = le32(18);
+    height = le32(22);
+    if (height < 0) height = -height;
+  }
+  // Clamped into int: the size check that follows refuses anything this large.
+  info.width = static_cast<int>(std::clamp<int64_t>(width, -1, INT32_MAX));
+  info.height = static_cast<int>(std::clamp<int64_t>(height, -1, INT32_MAX));
+  return true;
+}
+
+enum class Format { kPng, kJpeg, kBmp };
+
+// The formats the library reads, told by their first bytes (never by a file
+// name): no other decoder of OpenCV's ever sees the bytes.
+Format sniff(const Bytes& b, const std::string& what) {
+  static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() >= 8 && std::memcmp(b.data(), kPng, 8) == 0) return Format::kPng;
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return Format::kJpeg;
+  if (b.size() >= 2 && b[0] == 'B' && b[1] == 'M') return Format::kBmp;
+  std::string head;
+  static const char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < b.size() && i < 8; ++i) {
+    head += (i ? " " : "");
+    head += kHex[b[i] >> 4];
+    head += kHex[b[i] & 15];
+  }
+  throw ValueError("cannot read image " + what + ": expected PNG, JPEG or BMP data, got " +
+                   (b.empty() ? std::string("no bytes") : "bytes starting " + head));
+}
+
+// The header's size, checked against the image limit before any decoder runs.
+ImageInfo header_info(const Bytes& b, Format format, const std::string& what) {
+  ImageInfo info;
+  const bool ok = format == Format::kPng    ? probe_png(b, info)
+                  : format == Format::kJpeg ? probe_jpeg(b, info)
+                                            : probe_bmp(b, info);
+  if (!ok) {
+    throw ValueError("cannot read image " + what + ": expected a complete " +
+                     (format == Format::kPng ? "PNG" : format == Format::kJpeg ? "JPEG" : "BMP") +
+                     " header, got " + std::to_string(b.size()) + " bytes without one");
+  }
+  if (info.width < 1 || info.height < 1 || info.width > kMaxImageSide || info.height > kMaxImageSide) {
+    throw ValueError("cannot read image " + what + ": expected 1 to " + std::to_string(kMaxImageSide) +
+                     " pixels on each side, got " + std::to_string(info.width) + " x " +
+                     std::to_string(info.height) + " in its header");
+  }
+  return info;
+}
+
+// Decodes checked bytes; OpenCV's failures and exceptions become ValueError,
+// and the decoded size must be the header's.
+cv::Mat decode_checked(const Bytes& bytes, const ImageInfo& header, const std::string& what) {
   cv::Mat mat;
-  if (!bytes.empty()) {
+  try {
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
     mat = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw ValueError("cannot decode image " + what + ": expected data OpenCV can decode, got an error: " +
+                     e.what());
   }
   if (mat.empty()) {
-    throw ValueError("cannot decode image " + what +
-                     ": expected a format OpenCV reads (png, jpg, bmp, tiff, webp, ...), got " +
-                     std::to_string(bytes.size()) + " bytes it cannot read");
+    throw ValueError("cannot decode image " + what + ": expected complete image data, got " +
+                     std::to_string(bytes.size()) + " bytes the decoder rejects (truncated or corrupt?)");
+  }
+  if (mat.cols != header.width || mat.rows != header.height) {
+    throw ValueError("cannot decode image " + what + ": expected the " + std::to_string(header.width) +
+                     " x " + std::to_string(header.height) + " pixels its header declares, got " +
+                     std::to_string(mat.cols) + " x " + std::to_string(mat.rows));
   }
   return mat;
 }
@@ -244,18 +318,27 @@ Bytes encode(const PixelBuffer& px, const std::string& file_type, int png_level,
 }
 
 ImageInfo probe(const Bytes& bytes, const std::string& what) {
-  ImageInfo info;
-  if (probe_png(bytes, info) || probe_jpeg(bytes, info)) return info;
-  const cv::Mat mat = decode_mat(bytes, what);
-  info.width = mat.cols;
-  info.height = mat.rows;
-  static const char* const kModes[] = {"", "L", "LA", "RGB", "RGBA"};
-  info.mode = mat.channels() <= 4 ? kModes[mat.channels()] : "";
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
+    throw ValueError("cannot read image " + what + ": expected at most 2 GiB, got " +
+                     std::to_string(bytes.size()) + " bytes");
+  }
+  ImageInfo info = header_info(bytes, sniff(bytes, what), what);
+  // The whole file is decoded once, so that an image accepted here is one
+  // that W&B can show (a truncated file is refused now, not after upload).
+  const cv::Mat mat = decode_checked(bytes, info, what);
+  if (info.mode.empty()) {  // BMP: no mode in the header
+    static const char* const kModes[] = {"", "L", "LA", "RGB", "RGBA"};
+    info.mode = mat.channels() <= 4 ? kModes[mat.channels()] : "";
+  }
   return info;
 }
 
+cv::Mat decode_image(const Bytes& bytes, const std::string& what) {
+  return decode_checked(bytes, header_info(bytes, sniff(bytes, what), what), what);
+}
+
 PixelBuffer decode(const Bytes& bytes, const std::string& what) {
-  cv::Mat mat = decode_mat(bytes, what);
+  cv::Mat mat = decode_image(bytes, what);
   if (mat.depth() != CV_8U) {
     const int depth = mat.depth();
     const double scale = (depth == CV_16U || depth == CV_16S) ? 1.0 / 256.0

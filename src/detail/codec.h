@@ -52,9 +52,16 @@ struct ImageInfo {
   int height = 0;
   std::string mode;
 };
-/// Reads the header of PNG and JPEG data; decodes other formats. Throws
-/// ValueError when the bytes are not an image OpenCV can read.
+/// Largest side of an image the library reads or makes (Image::MAX_DIMENSION).
+inline constexpr int kMaxImageSide = 65500;
+
+/// Checks encoded image data and reads its size and mode: PNG, JPEG or BMP
+/// only (told by the first bytes; no other decoder sees them), a header whose
+/// size is 1 to kMaxImageSide on each side (checked before decoding), and a
+/// complete decode of that size. ValueError otherwise, with the cause.
 ImageInfo probe(const Bytes& bytes, const std::string& what);
+/// The same checks, returning the decoded Mat (OpenCV's B G R order).
+cv::Mat decode_image(const Bytes& bytes, const std::string& what);
 /// Decodes to 8-bit RGB(A) or L pixels (16-bit samples are scaled down).
 PixelBuffer decode(const Bytes& bytes, const std::string& what);
 
