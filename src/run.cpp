@@ -430,8 +430,9 @@ struct Run::Impl {
       if (!write_queue.empty()) {
         std::deque<WriteJob> batch;
         batch.swap(write_queue);
+        const std::exception_ptr failed = error;  // a failed run writes nothing more
         lock.unlock();
-        std::vector<std::exception_ptr> failures = write_files(batch);
+        std::vector<std::exception_ptr> failures = write_files(batch, failed);
         lock.lock();
         for (std::size_t i = 0; i < batch.size(); ++i) {
           WriteJob& job = batch[i];
@@ -466,11 +467,13 @@ struct Run::Impl {
   }
 
   // Writes a batch of media files; one failure per job (null when written).
-  std::vector<std::exception_ptr> write_files(std::deque<WriteJob>& batch) {
+  // After the run failed (`failed`), nothing is written: each job gets that failure.
+  std::vector<std::exception_ptr> write_files(std::deque<WriteJob>& batch, const std::exception_ptr& failed) {
     std::vector<std::exception_ptr> failures(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       WriteJob& job = batch[i];
       try {
+        if (failed) std::rethrow_exception(failed);
         detail::write_media(run.root, job.files);
       } catch (...) {
         failures[i] = std::current_exception();
@@ -498,6 +501,10 @@ struct Run::Impl {
   }
 
   void write_entry(const Entry& entry) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (error) return;  // a failed run stays failed: later rows are not written
+    }
     std::vector<std::string> files;
     std::vector<const detail::Binding*> bindings;
     Json json;
@@ -532,6 +539,7 @@ struct Run::Impl {
       summary_now = summary;
     }
     try {
+      output->check_intact();
       if (entry.kind == Entry::Kind::kRow) {
         if (changed_config) output->config(*changed_config);
         output->history(entry.step, json, files);
@@ -556,6 +564,7 @@ struct Run::Impl {
         config_dirty = false;
         summary_now = summary;
       }
+      output->check_intact();
       output->finish(changed_config ? &*changed_config : nullptr, summary_now, announced, code,
                      runtime_seconds());
       announced.clear();

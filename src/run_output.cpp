@@ -1,6 +1,7 @@
 #include "detail/run_output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,7 +27,7 @@ void write_config_yaml(const fs::path& files, const Json& config) {
     out.append("\n").append(dumps_python(Json(it.key())));
     out.append(":\n  desc: null\n  value: ").append(dumps_python(it.value())).append("\n");
   }
-  write_file_atomic(files / "config.yaml", out.data(), out.size());
+  write_file_atomic(files / "config.yaml", out.data(), out.size(), Existing::kReplace, files);
 }
 
 std::string host_name() {
@@ -47,6 +48,9 @@ void add_items(Container* items, const Json& object) {
 }  // namespace
 
 struct RunOutput::Impl {
+  fs::path root;
+  dev_t root_dev = 0;
+  ino_t root_ino = 0;
   fs::path files;
   fs::path history_path;
   int history_fd = -1;
@@ -78,6 +82,11 @@ struct RunOutput::Impl {
 };
 
 RunOutput::RunOutput(const RunIdentity& run, const RunOptions& o) : impl_(std::make_unique<Impl>()) {
+  impl_->root = run.root;
+  struct stat root {};
+  if (::stat(run.root.c_str(), &root) != 0) throw_io_error("read folder", run.root, errno);
+  impl_->root_dev = root.st_dev;
+  impl_->root_ino = root.st_ino;
   impl_->files = run.files;
   impl_->history_path = run.files / "wandb-history.jsonl";
   impl_->writer = std::make_unique<RunFileWriter>((run.root / ("run-" + run.id + ".wandb")).string());
@@ -109,6 +118,18 @@ RunOutput::RunOutput(const RunIdentity& run, const RunOptions& o) : impl_(std::m
       std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
   records.push_back(std::move(r));
   append_records(*impl_->writer, records);
+}
+
+void RunOutput::check_intact() const {
+  struct stat st {};
+  const bool history_gone = ::fstat(impl_->history_fd, &st) == 0 && st.st_nlink == 0;
+  const bool root_moved = ::stat(impl_->root.c_str(), &st) != 0 || st.st_dev != impl_->root_dev ||
+                          st.st_ino != impl_->root_ino;
+  if (history_gone || root_moved) {
+    throw IoError("cannot write run " + impl_->root.string() +
+                      ": expected its folder to stay while the run is open, got it removed or replaced",
+                  ENOENT);
+  }
 }
 
 RunOutput::~RunOutput() {
@@ -146,7 +167,8 @@ void RunOutput::history(int64_t step, const Json& row, const std::vector<std::st
 void RunOutput::summary(const Json& summary) {
   std::string text = dumps_python(summary);
   if (text == impl_->summary_text) return;  // the file already holds it
-  write_file_atomic(impl_->files / "wandb-summary.json", text.data(), text.size());
+  write_file_atomic(impl_->files / "wandb-summary.json", text.data(), text.size(), Existing::kReplace,
+                    impl_->files);
   impl_->summary_text = std::move(text);
 }
 

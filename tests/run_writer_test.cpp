@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -202,6 +203,35 @@ TEST(RunWriter, BackgroundFailureKeepsItsTypeAndErrno) {
   } catch (const wandb::IoError& e) {
     EXPECT_NE(e.code(), 0);
   }
-  for (const Json& row : wandb::test::read_history_lines(run.dir())) EXPECT_FALSE(row.contains("img"));
+  // A failed run stays failed: the row that failed and every row after it
+  // are not written; the end records still say how it ended.
+  EXPECT_TRUE(wandb::test::read_history_lines(run.dir()).empty());
   EXPECT_EQ(exit_code_of(run.root()), 1);
+}
+
+TEST(RunWriter, RemovedRunFolderIsReportedAndNotMadeAgain) {
+  wandb::test::TempDir tmp;
+  for (const bool with_image : {false, true}) {
+    SCOPED_TRACE(with_image ? "image row" : "scalar row");
+    wandb::Run run(RunOptions{.dir = tmp.path()});
+    run.log({{"before", 1}});
+    fs::remove_all(run.root());
+    bool reported = false;
+    for (int i = 0; i < 1000 && !reported; ++i) {
+      try {
+        if (with_image) {
+          run.log({{"img", small_image(static_cast<uint8_t>(i))}});
+        } else {
+          run.log({{"x", i}});
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      } catch (const wandb::IoError& e) {
+        reported = true;
+        EXPECT_EQ(e.code(), ENOENT) << e.what();
+      }
+    }
+    EXPECT_TRUE(reported) << "log() kept reporting success after the run folder was removed";
+    EXPECT_THROW(run.finish(), wandb::IoError);
+    EXPECT_FALSE(fs::exists(run.root())) << "the removed run folder was made again";
+  }
 }

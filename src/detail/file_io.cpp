@@ -106,11 +106,18 @@ std::string random_suffix() {
 }
 
 // Runs `open_in(folder)`; when the folder is missing, creates it and retries.
+// Folders are only created below `base` (when given), which must still exist:
+// a run folder that was removed is not made again.
 template <class Open>
-int open_creating_folder(const fs::path& folder, Open open_in) {
+int open_creating_folder(const fs::path& folder, const fs::path& base, Open open_in) {
   int fd = open_in();
   if (fd < 0 && errno == ENOENT) {
     std::error_code ec;
+    if (!base.empty() && !fs::is_directory(base, ec)) {
+      throw IoError("cannot create folder " + folder.string() + ": expected the folder it belongs in, " +
+                        base.string() + ", to exist, got none (removed?)",
+                    ENOENT);
+    }
     fs::create_directories(folder, ec);
     if (ec) throw_io_error("create folder", folder, ec.value());
     fd = open_in();
@@ -122,11 +129,12 @@ int open_creating_folder(const fs::path& folder, Open open_in) {
 // the folder instead of create + rename, nothing left behind by a crash. An
 // existing file is kept. Returns false when the file system or the kernel
 // cannot do this (the caller falls back to a named temporary file).
-bool write_new_file_linked(const fs::path& path, const void* data, std::size_t size) {
+bool write_new_file_linked(const fs::path& path, const void* data, std::size_t size,
+                           const fs::path& base) {
 #ifdef O_TMPFILE
   const fs::path folder = path.parent_path();
   const int fd = open_creating_folder(
-      folder, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
+      folder, base, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
   if (fd < 0) {
     if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
     throw_io_error("create a file in", folder, errno);
@@ -145,25 +153,26 @@ bool write_new_file_linked(const fs::path& path, const void* data, std::size_t s
   if (code == ENOENT || code == EPERM || code == EXDEV || code == EOPNOTSUPP) return false;
   throw_io_error("link file", path, code);
 #else
-  (void)path, (void)data, (void)size;
+  (void)path, (void)data, (void)size, (void)base;
   return false;
 #endif
 }
 
 }  // namespace
 
-void write_file_atomic(const fs::path& path, const void* data, std::size_t size, Existing existing) {
+void write_file_atomic(const fs::path& path, const void* data, std::size_t size, Existing existing,
+                       const fs::path& base) {
   if (existing == Existing::kKeep) {
     std::error_code ec;
     if (fs::exists(path, ec)) return;
-    if (write_new_file_linked(path, data, size)) return;
+    if (write_new_file_linked(path, data, size, base)) return;
   }
   const fs::path folder = path.parent_path();
   std::string tmp_name(1, '.');  // hidden, and unique in the folder
   tmp_name.append(path.filename().string()).append(".").append(random_suffix()).append(".tmp");
   const fs::path tmp = folder / tmp_name;
   const int fd = open_creating_folder(
-      folder, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
+      folder, base, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
   if (fd < 0) throw_io_error("create file", tmp, errno);
   if (!write_fully(fd, data, size)) {
     const int code = errno;

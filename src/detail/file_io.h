@@ -34,10 +34,11 @@ enum class Existing {
 };
 
 /// Writes `data` to `path` so that the file appears whole or not at all,
-/// creating folders: through an unnamed file linked in (O_TMPFILE) for kKeep
+/// creating folders (only below `base` when it is given, and only while
+/// `base` exists: IoError ENOENT otherwise): through an unnamed file linked in (O_TMPFILE) for kKeep
 /// where the kernel and file system allow, else through a named temporary file
 /// in the same folder and a rename. Nothing is left behind on failure (IoError).
 void write_file_atomic(const std::filesystem::path& path, const void* data, std::size_t size,
-                       Existing existing = Existing::kReplace);
+                       Existing existing = Existing::kReplace, const std::filesystem::path& base = {});
 
 }  // namespace wandb::detail

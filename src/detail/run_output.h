@@ -30,6 +30,10 @@ class RunOutput {
   RunOutput(const RunOutput&) = delete;
   RunOutput& operator=(const RunOutput&) = delete;
 
+  /// IoError (ENOENT) when the run folder was removed or replaced, or the
+  /// history file unlinked, since the run began: what would be written next
+  /// would be lost.
+  void check_intact() const;
   /// The whole config after a change.
   void config(const Json& config);
   /// One committed history row; `files` are the media it references (and files
