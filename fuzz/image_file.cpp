@@ -13,7 +13,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const wandb_fuzz::ScratchDir scratch("image-file");
-  const std::filesystem::path path = scratch.path() / (std::string("input.") + wandb_fuzz::image_format(data[0]));
+  const std::filesystem::path path =
+      scratch.path() / (std::string("input.") + wandb_fuzz::image_format(data[0]));
   {  // closed before the library opens it
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data + 1), static_cast<std::streamsize>(size - 1));

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -69,7 +71,8 @@ void json_seeds(const fs::path& corpus) {
   write(corpus / "boxes_json" / "empty", R"({"box_data": []})");
 
   write(corpus / "masks_json" / "labelled",
-        R"({"mask_data": [[0, 1, 1], [2, 2, 0]], "class_labels": {"0": "bg", "1": "cat", "2": "dog"}})");
+        R"({"mask_data": [[0, 1, 1], [2, 2, 0]],)"
+        R"( "class_labels": {"0": "bg", "1": "cat", "2": "dog"}})");
   write(corpus / "masks_json" / "defaults", R"({"mask_data": [[3], [255], [0]]})");
 
   write(corpus / "classes_json" / "labels", R"({"1": "cat", "2": "dog", "10": "car"})");
