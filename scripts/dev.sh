@@ -5,11 +5,19 @@
 #   scripts/dev.sh test     build, then run the whole test suite (ctest)
 #   scripts/dev.sh build    build only
 #   scripts/dev.sh bench    build, then run the benchmark suite
+#   scripts/dev.sh fuzz [seconds]
+#                           build the libFuzzer programs with clang in build-fuzz/,
+#                           then run each for `seconds` (default 600), one at a time
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WANDB_IMAGE_BUILD_DIR:-$root/build}"
 what="${1:-test}"
 shift || true
+
+if [ "$what" = fuzz ]; then  # its own build folder and compiler: see fuzz/run.sh
+  bash "$root/scripts/install-deps.sh" --fuzz
+  exec bash "$root/fuzz/run.sh" "$@"
+fi
 
 bash "$root/scripts/install-deps.sh"
 
@@ -24,5 +32,5 @@ case "$what" in
   demo) "$build/examples/wandb_demo" "$@" ;;
   test) ctest --test-dir "$build" --output-on-failure --parallel "$jobs" "$@" ;;
   bench) bash "$root/bench/run.sh" "$build" "$@" ;;
-  *) echo "usage: scripts/dev.sh demo|test|build|bench" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh demo|test|build|bench|fuzz [seconds]" >&2; exit 2 ;;
 esac

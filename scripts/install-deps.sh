@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, tests and benchmarks need, only when one
 # is missing. Idempotent and non-interactive; needs root (or sudo) only to install.
+# With --fuzz, also clang 14 and its libFuzzer/sanitizer runtimes.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -8,6 +9,9 @@ packages=(
   libssl-dev zlib1g-dev libpng-dev libprotobuf-dev protobuf-compiler
   libbenchmark-dev python3 python3-torch python3-numpy python3-protobuf
 )
+if [ "${1:-}" = --fuzz ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
