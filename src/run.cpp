@@ -444,7 +444,7 @@ struct Run::Impl {
         space_cv.notify_all();
         continue;
       }
-      if (!entries.empty() && entries.front()->sealed && entries.front()->pending == 0) {
+      if (front_is_ready()) {
         std::shared_ptr<Entry> entry = std::move(entries.front());
         entries.pop_front();
         lock.unlock();
@@ -601,6 +601,7 @@ struct Run::Impl {
     for (const auto& [key, value] : row) upsert(nodes, key, make_node(key, value, jobs, warnings));
     for (const std::string& w : warnings) warn(w);  // no lock held
     std::optional<std::string> ignored;
+    bool writer_has_work = false;
     {
       std::unique_lock<std::mutex> lock(mu);
       throw_if_unusable();
@@ -639,14 +640,22 @@ struct Run::Impl {
           this->step = target + 1;
         }
         admit(lock, jobs);
+        writer_has_work = front_is_ready();
       }
     }
     if (ignored) {
       warn(*ignored);
       return;
     }
-    encode_cv.notify_all();
-    write_cv.notify_one();
+    if (!jobs.empty()) encode_cv.notify_all();
+    // A row with images becomes ready only once they are encoded: the writer
+    // is woken then, by the encoder, not now (on 2 cores a needless wake-up
+    // takes time from the encoder).
+    if (writer_has_work) write_cv.notify_one();
+  }
+
+  bool front_is_ready() const {  // REQUIRES(mu)
+    return !entries.empty() && entries.front()->sealed && entries.front()->pending == 0;
   }
 };
 
