@@ -133,6 +133,9 @@ PixelBuffer tensor_to_pixels(const at::Tensor& data, bool normalize, NormalizeIn
 void check_image_tensor(const at::Tensor& data) {
   if (!data.defined()) throw ValueError("image tensor: expected a defined tensor, got an undefined one");
   if (data.is_sparse()) throw TypeError("image tensor: expected a dense tensor, got a sparse one");
+  if (data.is_meta()) {
+    throw ValueError("image tensor: expected a tensor with data (CPU or a device), got a meta tensor");
+  }
   if (data.dim() != 2 && data.dim() != 3) {
     throw ValueError("image tensor: expected C x H x W or H x W, got " +
                      std::to_string(data.dim()) + " dimensions " + shape_string(shape_of(data)));
@@ -140,9 +143,20 @@ void check_image_tensor(const at::Tensor& data) {
   elem_type(data);
 }
 
+void rethrow_torch_error(const char* what) {
+  try {
+    throw;
+  } catch (const c10::Error& e) {
+    throw ValueError(std::string(what) + ": expected a tensor LibTorch can read, got: " +
+                     e.what_without_backtrace());
+  }
+}
+
 }  // namespace detail
 
-Image::Image(const at::Tensor& data, ImageOptions options) {
+// Every entry point that reads a user's tensor turns LibTorch's own errors
+// into ValueError (function-try-blocks: the whole body, nothing else caught).
+Image::Image(const at::Tensor& data, ImageOptions options) try {
   detail::check_image_tensor(data);
   const std::vector<int64_t> shape = detail::shape_of(data);
   const bool two_dim = data.dim() == 2;
@@ -155,14 +169,18 @@ Image::Image(const at::Tensor& data, ImageOptions options) {
   detail::PixelBuffer pixels = detail::tensor_to_pixels(data, options.normalize, &info);
   data_ = detail::finish_pixels(std::move(pixels), info, plan, options);
   apply_meta(options);
+} catch (const c10::Error&) {
+  detail::rethrow_torch_error("image tensor");
 }
 
-std::string Image::guess_mode(const at::Tensor& data, const std::optional<std::string>& file_type) {
+std::string Image::guess_mode(const at::Tensor& data, const std::optional<std::string>& file_type) try {
   detail::check_image_tensor(data);
   const std::vector<int64_t> shape = detail::shape_of(data);
   const bool two_dim = data.dim() == 2;
   return detail::guess_mode(two_dim ? 1 : data.size(0), two_dim, shape,
                             file_type ? &*file_type : nullptr);
+} catch (const c10::Error&) {
+  detail::rethrow_torch_error("image tensor");
 }
 
 at::Tensor Image::pixels() const {
@@ -174,8 +192,9 @@ at::Tensor Image::pixels() const {
 
 // ---- masks and boxes from tensors -------------------------------------------
 
-ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> class_labels) {
+ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> class_labels) try {
   if (!mask_data.defined()) throw ValueError("mask_data: expected a defined tensor, got an undefined one");
+  if (mask_data.is_meta()) throw ValueError("mask_data: expected a tensor with data, got a meta tensor");
   const std::vector<int64_t> shape = detail::shape_of(mask_data);
   if (mask_data.dim() != 2) detail::throw_mask_rank(shape);
   if (mask_data.is_floating_point() || mask_data.is_complex() ||
@@ -198,13 +217,15 @@ ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> cla
   at::from_blob(values.data(), {shape[0], shape[1]}, at::kByte).copy_(t);
   state_ = detail::make_mask_state(static_cast<int>(shape[0]), static_cast<int>(shape[1]),
                                    std::move(values), std::move(class_labels));
+} catch (const c10::Error&) {
+  detail::rethrow_torch_error("mask_data");
 }
 
 BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
                                               BoxFormat format, BoxDomain domain,
                                               const at::Tensor* scores,
                                               const std::string& score_name,
-                                              std::optional<ClassLabels> class_labels) {
+                                              std::optional<ClassLabels> class_labels) try {
   if (!boxes.defined() || boxes.dim() != 2 || boxes.size(1) != 4) {
     throw ValueError("boxes: expected an (N, 4) tensor, got " +
                      (boxes.defined() ? detail::shape_string(detail::shape_of(boxes))
@@ -248,6 +269,8 @@ BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at:
     out.push_back(std::move(box));
   }
   return BoundingBoxes2D(std::move(out), std::move(class_labels));
+} catch (const c10::Error&) {
+  detail::rethrow_torch_error("boxes");
 }
 
 }  // namespace wandb

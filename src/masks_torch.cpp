@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "detail/pixels.h"
+#include "detail/torch_pixels.h"
 #include "wandb/errors.h"
 #include "wandb/masks.h"
 
@@ -34,7 +35,7 @@ void check_chw(const at::Tensor& t, const char* what, const char* layout, const 
 
 }  // namespace
 
-ImageMask ImageMask::from_stack(const at::Tensor& stack, std::optional<ClassLabels> class_labels) {
+ImageMask ImageMask::from_stack(const at::Tensor& stack, std::optional<ClassLabels> class_labels) try {
   check_chw(stack, "mask stack", "(K, H, W)", "layers", 255);
   const at::Tensor s = stack.detach();
   if (s.is_floating_point() || s.is_complex()) {
@@ -57,10 +58,12 @@ ImageMask ImageMask::from_stack(const at::Tensor& stack, std::optional<ClassLabe
   const at::Tensor ids = at::arange(1, k + 1, s.options().dtype(at::kByte)).view({k, 1, 1});
   const at::Tensor class_map = at::amax(s.to(at::kByte) * ids, {0});
   return ImageMask(class_map, std::move(class_labels));
+} catch (const c10::Error&) {
+  detail::rethrow_torch_error("mask stack");
 }
 
 ImageMask ImageMask::from_logits(const at::Tensor& logits,
-                                 std::optional<ClassLabels> class_labels) {
+                                 std::optional<ClassLabels> class_labels) try {
   check_chw(logits, "mask logits", "(C, H, W)", "classes", 256);
   if (!logits.is_floating_point()) {
     throw TypeError(std::string("mask logits: expected a floating-point tensor, got ") +
@@ -75,6 +78,8 @@ ImageMask ImageMask::from_logits(const at::Tensor& logits,
   }
   const at::Tensor class_map = at::argmax(scores, 0).to(at::kByte);
   return ImageMask(class_map, std::move(class_labels));
+} catch (const c10::Error&) {
+  detail::rethrow_torch_error("mask logits");
 }
 
 }  // namespace wandb

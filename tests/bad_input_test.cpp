@@ -165,3 +165,29 @@ TEST(BadInput, OnlyPngJpegAndBmpReachADecoder) {
   expect_error<wandb::ValueError>([&] { Image::from_encoded({}, "png"); }, "got no bytes");
   EXPECT_EQ(opencv_temp_files(), before);
 }
+
+TEST(BadInput, OddTensorsRaiseOnlyLibraryErrors) {
+  // Whatever LibTorch makes of these, the caller sees a wandb::Error.
+  const std::vector<std::pair<const char*, at::Tensor>> odd = {
+      {"meta", at::empty({3, 4, 4}, at::TensorOptions().device(at::kMeta))},
+      {"complex", at::zeros({3, 4, 4}, at::kComplexFloat)},
+      {"quantized", at::quantize_per_tensor(at::rand({3, 4, 4}), 0.1, 0, at::kQUInt8)},
+      {"empty", at::zeros({3, 0, 4})},
+      {"5-d", at::zeros({1, 1, 3, 4, 4})},
+      {"undefined", at::Tensor()},
+  };
+  for (const auto& [name, t] : odd) {
+    SCOPED_TRACE(name);
+    EXPECT_THROW(Image img(t), wandb::Error);
+    try {
+      Image::guess_mode(t);  // only the channel count matters to the guess: may succeed
+    } catch (const wandb::Error&) {
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "guess_mode let through: " << e.what();
+    }
+    EXPECT_THROW(ImageMask m(t.dim() == 3 ? t[0] : t), wandb::Error);
+    EXPECT_THROW(ImageMask::from_logits(t), wandb::Error);
+  }
+  expect_error<wandb::ValueError>([] { Image img(at::empty({3, 4, 4}, at::TensorOptions().device(at::kMeta))); },
+                                  "got a meta tensor");
+}

@@ -20,7 +20,12 @@ PixelBuffer tensor_to_pixels_ops(const at::Tensor& data, bool normalize, Normali
 /// CPU tensors, tensor_to_pixels_ops otherwise.
 PixelBuffer tensor_to_pixels(const at::Tensor& data, bool normalize, NormalizeInfo* info);
 
-/// Throws for undefined, sparse, wrong-rank or unsupported-dtype tensors.
+/// Throws for undefined, sparse, meta, wrong-rank or unsupported-dtype tensors.
 void check_image_tensor(const at::Tensor& data);
+
+/// A LibTorch error (c10::Error) met while reading a user's tensor, as the
+/// ValueError the public API promises: "<what>: expected a tensor LibTorch
+/// can read, got: <LibTorch's message>". Call from a catch block.
+[[noreturn]] void rethrow_torch_error(const char* what);
 
 }  // namespace wandb::detail
