@@ -14,17 +14,21 @@ namespace wandb {
 
 // ---- Image::Data ------------------------------------------------------------
 
+// A mutex and a flag rather than std::call_once: encoding may throw, and an
+// exception leaving call_once leaves the flag unusable under some runtimes
+// (the next call hangs under ThreadSanitizer's pthread_once).
 void Image::Data::ensure_encoded() const {
-  std::call_once(encode_once_, [this] {
-    if (kind == Kind::kReference) {
-      throw ValueError("image " + source +
-                       ": expected an image with a file, got a reference to external storage");
-    }
-    // kFile and kEncoded set their bytes at construction; only pixels encode here.
-    bytes_ = detail::encode(pixels, format, png_level, jpeg_quality);
-    sha_ = detail::sha256_hex(bytes_.data(), bytes_.size());
-    encoded_.store(true, std::memory_order_release);
-  });
+  if (kind == Kind::kReference) {
+    throw ValueError("image " + source +
+                     ": expected an image with a file, got a reference to external storage");
+  }
+  if (encoded_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(lazy_mu_);
+  if (encoded_.load(std::memory_order_relaxed)) return;
+  // kFile and kEncoded set their bytes at construction; only pixels encode here.
+  bytes_ = detail::encode(pixels, format, png_level, jpeg_quality);
+  sha_ = detail::sha256_hex(bytes_.data(), bytes_.size());
+  encoded_.store(true, std::memory_order_release);
 }
 
 const detail::Bytes& Image::Data::bytes() const {
@@ -48,7 +52,12 @@ const detail::PixelBuffer& Image::Data::pixel_buffer() const {
     throw ValueError("image " + source +
                      ": expected an image with pixels, got a reference to external storage");
   }
-  std::call_once(decode_once_, [this] { decoded_ = detail::decode(bytes_, source); });
+  if (decoded_ready_.load(std::memory_order_acquire)) return decoded_;
+  std::lock_guard<std::mutex> lock(lazy_mu_);
+  if (!decoded_ready_.load(std::memory_order_relaxed)) {
+    decoded_ = detail::decode(bytes_, source);
+    decoded_ready_.store(true, std::memory_order_release);
+  }
   return decoded_;
 }
 

@@ -17,13 +17,18 @@ namespace wandb {
 
 // ---- ImageMask::State ---------------------------------------------------------
 
+// A mutex and a flag, not std::call_once, which hangs on the call after one
+// that threw under some runtimes (see Image::Data::ensure_encoded).
 const detail::Bytes& ImageMask::State::png() const {
-  std::call_once(once_, [this] {
+  if (ready_.load(std::memory_order_acquire)) return png_;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ready_.load(std::memory_order_relaxed)) {
     if (png_.empty()) {
       png_ = detail::encode_png(values.data(), height, width, 1, detail::kDefaultPngLevel);
     }
     sha_ = detail::sha256_hex(png_.data(), png_.size());
-  });
+    ready_.store(true, std::memory_order_release);
+  }
   return png_;
 }
 

@@ -55,11 +55,11 @@ struct Image::Data {
 
  private:
   void ensure_encoded() const;
-  mutable std::once_flag encode_once_;
+  mutable std::mutex lazy_mu_;  // the first encode or decode; never held by callers
   mutable std::atomic<bool> encoded_{false};
   mutable detail::Bytes bytes_;
   mutable std::string sha_;
-  mutable std::once_flag decode_once_;
+  mutable std::atomic<bool> decoded_ready_{false};
   mutable detail::PixelBuffer decoded_;
 };
 

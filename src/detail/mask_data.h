@@ -1,6 +1,7 @@
 // Shared state of wandb::ImageMask.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,7 +23,8 @@ struct ImageMask::State {
   void set_png(detail::Bytes bytes);  // a mask read from a PNG file keeps its bytes
 
  private:
-  mutable std::once_flag once_;
+  mutable std::mutex mu_;  // the first encode
+  mutable std::atomic<bool> ready_{false};
   mutable detail::Bytes png_;
   mutable std::string sha_;
 };
