@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "wandb/torch_ops.h"
+#include "cli_help.h"
 #include "wandb/wandb.h"
 
 namespace {
@@ -41,6 +42,11 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  wandb::cli::exit_on_help(argc, argv,
+                           "usage: wandb_deploy_scripted <model.pt> [--dir DIR]\n"
+                           "Runs a TorchScript model that logs images itself on the sample photos,\n"
+                           "into an offline run under DIR/wandb/ (default DIR: .).\n"
+                           "  model.pt: written by examples/python/make_scripted_model.py\n");
   std::string model_path;
   std::filesystem::path dir = ".";
   for (int i = 1; i < argc; ++i) {

@@ -6,9 +6,15 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli_help.h"
 #include "wandb/wandb.h"
 
 int main(int argc, char** argv) {
+  wandb::cli::exit_on_help(argc, argv,
+                           "usage: wandb_image_info [photo]\n"
+                           "Builds images with boxes and masks from a photo (default: the sample\n"
+                           "astronaut) and prints their size, mode, format, hash and encoded size.\n"
+                           "Writes nothing.\n");
   const std::string photo = argc > 1 ? argv[1] : WANDB_EXAMPLE_DATA_DIR "/astronaut.png";
   try {
     const cv::Mat bgr = cv::imread(photo, cv::IMREAD_COLOR);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_help.h"
 #include "wandb/wandb.h"
 
 namespace {
@@ -98,6 +99,11 @@ wandb::Image analyse(const std::string& path, const std::string& caption) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  wandb::cli::exit_on_help(argc, argv,
+                           "usage: wandb_opencv_pipeline [preview.png] [single.png]\n"
+                           "Segments the sample photos with OpenCV (Otsu + connected components),\n"
+                           "logs them to an offline run under ./wandb/ and writes a preview grid\n"
+                           "(default preview.png) and, when given, one rendered image.\n");
   const std::string preview_path = argc > 1 ? argv[1] : "preview.png";
   const std::string single_path = argc > 2 ? argv[2] : "";
   const std::string data = WANDB_EXAMPLE_DATA_DIR;

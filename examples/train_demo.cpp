@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "cli_help.h"
 #include "wandb/wandb.h"
 
 namespace {
@@ -84,6 +85,13 @@ std::optional<wandb::Box> predicted_box(const torch::Tensor& pred, const torch::
 }  // namespace
 
 int main(int argc, char** argv) {
+  wandb::cli::exit_on_help(argc, argv,
+                           "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR]\n"
+                           "Trains a tiny LibTorch segmenter on crops of the sample photos and logs\n"
+                           "images with boxes and masks to an offline run under DIR/wandb/.\n"
+                           "  --steps N      training steps (default 60)\n"
+                           "  --log-every N  log images every N steps (default 10)\n"
+                           "  --dir DIR      parent folder of the run (default .)\n");
   int steps = 60, log_every = 10;
   std::string dir = ".";
   for (int i = 1; i + 1 < argc; i += 2) {

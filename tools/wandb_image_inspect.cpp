@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_help.h"
 #include "wandb/errors.h"
 #include "wandb/json.h"
 #include "wandb/run_file.h"
@@ -25,11 +26,10 @@ constexpr int kOk = 0;
 constexpr int kDamaged = 1;
 constexpr int kUsage = 2;
 
-void usage(std::ostream& out) {
-  out << "usage: wandb-image-inspect <run folder or .wandb file>\n"
-         "Checks an offline run's .wandb file and media files.\n"
-         "Exit status: 0 ok, 1 damaged file or missing files, 2 usage error.\n";
-}
+constexpr const char* kUsageText =
+    "usage: wandb-image-inspect <run folder or .wandb file>\n"
+    "Checks an offline run's .wandb file and media files.\n"
+    "Exit status: 0 ok, 1 damaged file or missing files, 2 usage error.\n";
 
 std::string str(const wandb::Json& object, const char* key) {
   auto it = object.find(key);
@@ -245,12 +245,9 @@ int inspect(const fs::path& target) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
-    usage(std::cout);
-    return kOk;
-  }
+  wandb::cli::exit_on_help(argc, argv, kUsageText);
   if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-') {
-    usage(std::cerr);
+    std::cerr << kUsageText;
     return kUsage;
   }
   try {

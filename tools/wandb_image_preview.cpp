@@ -16,6 +16,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli_help.h"
 #include "wandb/wandb.h"
 
 namespace fs = std::filesystem;
@@ -93,6 +94,13 @@ wandb::Image load(const fs::path& files, const Entry& e, const Json& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  wandb::cli::exit_on_help(argc, argv,
+                           "usage: wandb-image-preview <run folder> [--step N] [--key KEY] [--columns N] "
+                           "[-o out.png]\n"
+                           "Renders the images an offline run logged at one step (default: the last\n"
+                           "step with images), with boxes and masks, into one PNG (default\n"
+                           "<run folder>/preview-step<N>.png).\n"
+                           "Exit status: 0 written, 1 nothing to render or unreadable run, 2 usage error.\n");
   if (argc < 2) return usage();
   const fs::path root = argv[1];
   std::optional<int64_t> step;
