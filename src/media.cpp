@@ -161,13 +161,17 @@ std::vector<Image> truncate_images(const std::vector<Image>& images) {
   return std::vector<Image>(images.begin(), images.begin() + Image::MAX_ITEMS);
 }
 
-PreparedMedia prepare_media(const Image& image, const std::string& key, const std::string& step,
-                            const std::optional<std::string>& id) {
+void check_loggable(const Image& image, const std::string& key) {
   if (image.is_reference()) {
     throw ValueError(
         "Image media created by a reference to external storage cannot currently be added to a "
-        "run: expected a tensor, Mat or file image, got " + image.source_path());
+        "run: expected a tensor, Mat or file image for key \"" + key + "\", got " + image.source_path());
   }
+}
+
+PreparedMedia prepare_media(const Image& image, const std::string& key, const std::string& step,
+                            const std::optional<std::string>& id) {
+  check_loggable(image, key);
   const std::string safe = safe_media_key(key);
   if (id) check_media_id(*id);
   PreparedMedia out;

@@ -184,14 +184,7 @@ void check_value(const std::string& key, const Value& value) {
   if (value.kind() == Value::Kind::kRow) check_row(value.row());
   if (value.kind() == Value::Kind::kImage || value.kind() == Value::Kind::kImages) {
     detail::safe_media_key(key);
-    for (const Image& image : value.images()) {
-      if (image.is_reference()) {
-        throw ValueError(
-            "Image media created by a reference to external storage cannot currently be "
-            "added to a run: expected a tensor, Mat or file image for key \"" + key +
-            "\", got " + image.source_path());
-      }
-    }
+    for (const Image& image : value.images()) detail::check_loggable(image, key);
   }
 }
 

@@ -30,6 +30,10 @@ std::string safe_media_key(const std::string& key);
 /// "." and "..", empty and over-long ids (ValueError).
 void check_media_id(const std::string& id);
 
+/// References (s3://, https://, ...) cannot be logged, as in the SDK
+/// (ValueError naming `key`).
+void check_loggable(const Image& image, const std::string& key);
+
 /// One file to write, relative to the run folder ("files/media/...").
 struct MediaFile {
   std::string path;
