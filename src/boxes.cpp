@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "detail/guard.h"
 #include "detail/text.h"
 #include "wandb/errors.h"
 
@@ -68,11 +69,11 @@ Box parse_box(const Json& j, size_t index) {
   if (j.contains("class_id")) {
     const Json& id = j["class_id"];
     if (!id.is_number_integer()) {
-      throw TypeError(std::string("A box's class_id must be an integer: got ") + id.dump() +
+      throw TypeError(std::string("A box's class_id must be an integer: got ") + detail::json_excerpt(id) +
                       where(index));
     }
     if (!detail::is_int64(id)) {
-      throw ValueError("box class_id: expected an integer below 2^63, got " + id.dump() + where(index));
+      throw ValueError("box class_id: expected an integer below 2^63, got " + detail::json_excerpt(id) + where(index));
     }
     box.class_id = id.get<int64_t>();
   }
@@ -132,21 +133,21 @@ Json box_to_json(const Box& box, size_t index) {
 
 }  // namespace
 
-BoxCorners Box::corners() const {
+BoxCorners Box::corners() const try {
   if (const auto* c = std::get_if<BoxCorners>(&position)) return *c;
   const auto& m = std::get<BoxCenter>(position);
   return {m.mid_x - m.width / 2, m.mid_y - m.height / 2, m.mid_x + m.width / 2,
           m.mid_y + m.height / 2};
-}
+} WANDB_PUBLIC_CALL("Box::corners")
 
-BoxFormat parse_box_format(const std::string& name) {
+BoxFormat parse_box_format(const std::string& name) try {
   if (name == "xyxy") return BoxFormat::kXYXY;
   if (name == "xywh") return BoxFormat::kXYWH;
   if (name == "cxcywh") return BoxFormat::kCXCYWH;
   throw ValueError("box format: expected \"xyxy\", \"xywh\" or \"cxcywh\", got \"" + name + "\"");
-}
+} WANDB_PUBLIC_CALL("parse_box_format")
 
-BoundingBoxes2D::BoundingBoxes2D(const Json& layer) {
+BoundingBoxes2D::BoundingBoxes2D(const Json& layer) try {
   detail::check_json_text("boxes layer", layer);  // before anything copies or dumps it
   if (!layer.is_object()) {
     throw TypeError(std::string("boxes layer: expected an object with \"box_data\", got ") +
@@ -166,9 +167,9 @@ BoundingBoxes2D::BoundingBoxes2D(const Json& layer) {
   state->json = layer;
   finish(*state, std::move(labels));
   state_ = std::move(state);
-}
+} WANDB_PUBLIC_CALL("BoundingBoxes2D")
 
-BoundingBoxes2D::BoundingBoxes2D(std::vector<Box> boxes, std::optional<ClassLabels> class_labels) {
+BoundingBoxes2D::BoundingBoxes2D(std::vector<Box> boxes, std::optional<ClassLabels> class_labels) try {
   auto state = std::make_shared<State>();
   Json data = Json::array();
   for (size_t i = 0; i < boxes.size(); ++i) data.push_back(box_to_json(boxes[i], i));
@@ -177,7 +178,7 @@ BoundingBoxes2D::BoundingBoxes2D(std::vector<Box> boxes, std::optional<ClassLabe
   state->boxes = std::move(boxes);
   finish(*state, std::move(class_labels));
   state_ = std::move(state);
-}
+} WANDB_PUBLIC_CALL("BoundingBoxes2D")
 
 void BoundingBoxes2D::finish(State& state, std::optional<ClassLabels> labels) {
   if (labels) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "detail/guard.h"
 #include "detail/text.h"
 #include "wandb/errors.h"
 
@@ -18,15 +19,15 @@ bool parse_id(const std::string& text, int64_t& id) {
 }
 }  // namespace
 
-ClassLabels::ClassLabels(std::initializer_list<value_type> items) {
+ClassLabels::ClassLabels(std::initializer_list<value_type> items) try {
   for (const auto& item : items) set(item.first, item.second);
-}
+} WANDB_PUBLIC_CALL("ClassLabels")
 
-ClassLabels::ClassLabels(std::vector<value_type> items) {
+ClassLabels::ClassLabels(std::vector<value_type> items) try {
   for (auto& item : items) set(item.first, std::move(item.second));
-}
+} WANDB_PUBLIC_CALL("ClassLabels")
 
-ClassLabels ClassLabels::from_json(const Json& object) {
+ClassLabels ClassLabels::from_json(const Json& object) try {
   if (!object.is_object()) {
     throw TypeError(std::string(kLabelsError) + ": expected an object, got " + object.type_name());
   }
@@ -44,9 +45,9 @@ ClassLabels ClassLabels::from_json(const Json& object) {
     labels.set(id, it.value().get<std::string>());
   }
   return labels;
-}
+} WANDB_PUBLIC_CALL("ClassLabels::from_json")
 
-void ClassLabels::set(int64_t id, std::string name) {
+void ClassLabels::set(int64_t id, std::string name) try {
   detail::check_text("class label " + std::to_string(id), name);
   for (auto& item : items_) {
     if (item.first == id) {
@@ -55,11 +56,11 @@ void ClassLabels::set(int64_t id, std::string name) {
     }
   }
   items_.emplace_back(id, std::move(name));
-}
+} WANDB_PUBLIC_CALL("ClassLabels::set")
 
-void ClassLabels::update(const ClassLabels& other) {
+void ClassLabels::update(const ClassLabels& other) try {
   for (const auto& item : other.items_) set(item.first, item.second);
-}
+} WANDB_PUBLIC_CALL("ClassLabels::update")
 
 const std::string* ClassLabels::find(int64_t id) const {
   for (const auto& item : items_) {
@@ -68,25 +69,25 @@ const std::string* ClassLabels::find(int64_t id) const {
   return nullptr;
 }
 
-Json ClassLabels::to_json() const {
+Json ClassLabels::to_json() const try {
   Json out = Json::object();
   for (const auto& [id, name] : items_) out[std::to_string(id)] = name;
   return out;
-}
+} WANDB_PUBLIC_CALL("ClassLabels::to_json")
 
-ClassLabels default_class_labels(std::vector<int64_t> ids) {
+ClassLabels default_class_labels(std::vector<int64_t> ids) try {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   ClassLabels labels;
   for (int64_t id : ids) labels.set(id, "class_" + std::to_string(id));
   return labels;
-}
+} WANDB_PUBLIC_CALL("default_class_labels")
 
-Classes::Classes(const ClassLabels& labels) {
+Classes::Classes(const ClassLabels& labels) try {
   for (const auto& [id, name] : labels) items_.push_back({id, name});
-}
+} WANDB_PUBLIC_CALL("Classes")
 
-Classes Classes::from_json(const Json& list) {
+Classes Classes::from_json(const Json& list) try {
   detail::check_json_text("classes", list);
   if (!list.is_array()) {
     throw TypeError(std::string("classes: expected a list of {\"id\", \"name\"}, got ") +
@@ -97,23 +98,23 @@ Classes Classes::from_json(const Json& list) {
     if (!entry.is_object() || !entry.contains("id") || !entry.contains("name") ||
         !detail::is_int64(entry["id"]) || !entry["name"].is_string()) {
       throw TypeError("classes: expected entries {\"id\": <integer>, \"name\": <string>}, got " +
-                      entry.dump());
+                      detail::json_excerpt(entry));
     }
     items.push_back({entry["id"].get<int64_t>(), entry["name"].get<std::string>()});
   }
   return Classes(std::move(items));
-}
+} WANDB_PUBLIC_CALL("Classes::from_json")
 
-ClassLabels Classes::labels() const {
+ClassLabels Classes::labels() const try {
   ClassLabels labels;
   for (const auto& item : items_) labels.set(item.id, item.name);
   return labels;
-}
+} WANDB_PUBLIC_CALL("Classes::labels")
 
-Json Classes::to_json() const {
+Json Classes::to_json() const try {
   Json set = Json::array();
   for (const auto& item : items_) set.push_back({{"id", item.id}, {"name", item.name}});
   return Json{{"_type", "classes"}, {"class_set", std::move(set)}};
-}
+} WANDB_PUBLIC_CALL("Classes::to_json")
 
 }  // namespace wandb

@@ -10,6 +10,7 @@ ValueError::~ValueError() = default;
 TypeError::~TypeError() = default;
 IoError::~IoError() = default;
 StateError::~StateError() = default;
+MemoryError::~MemoryError() = default;
 
 IoError::IoError(const std::string& message, int code) : Error(message), code_(code) {}
 

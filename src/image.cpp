@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "detail/guard.h"
 #include "detail/file_io.h"
 #include "detail/image_data.h"
 #include "detail/text.h"
@@ -111,7 +112,7 @@ std::shared_ptr<Image::Data> make_pixel_data(PixelBuffer pixels, std::string mod
 std::shared_ptr<Image::Data> finish_pixels(PixelBuffer pixels, const NormalizeInfo& info,
                                            const ModePlan& plan, const ImageOptions& options) {
   if (options.normalize && info.out_of_range) {
-    warn_once(
+    detail::emit_warning_once(
         "Data passed to `wandb.Image` should consist of values in the range [0, 255], image "
         "data will be normalized to this range, but behavior will be removed in a future "
         "version of wandb.");
@@ -157,7 +158,7 @@ std::string file_format(const std::string& path) {
 
 Image::~Image() = default;
 
-Image::Image(const std::string& path_or_url, ImageOptions options) {
+Image::Image(const std::string& path_or_url, ImageOptions options) try {
   auto data = std::make_shared<Data>();
   data->source = path_or_url;
   if (path_or_url.empty()) {
@@ -179,11 +180,11 @@ Image::Image(const std::string& path_or_url, ImageOptions options) {
   }
   data_ = std::move(data);
   apply_meta(options);
-}
+} WANDB_PUBLIC_CALL("Image")
 
 static_assert(detail::kMaxImageSide == Image::MAX_DIMENSION, "one image size limit");
 
-Image Image::from_encoded(std::vector<uint8_t> bytes, std::string format, ImageOptions options) {
+Image Image::from_encoded(std::vector<uint8_t> bytes, std::string format, ImageOptions options) try {
   static const std::regex kFormat("^[A-Za-z0-9]{1,16}$");
   if (!std::regex_match(format, kFormat)) {
     throw ValueError("format: expected a file extension without the dot (e.g. \"png\"), got \"" +
@@ -201,15 +202,15 @@ Image Image::from_encoded(std::vector<uint8_t> bytes, std::string format, ImageO
   image.data_ = std::move(data);
   image.apply_meta(options);
   return image;
-}
+} WANDB_PUBLIC_CALL("Image::from_encoded")
 
 Image::Image(const Image& other, ImageOptions overrides)
-    : data_(other.data_),
+    try : data_(other.data_),
       caption_(other.caption_),
       grouping_(other.grouping_),
       classes_(other.classes_) {
   apply_meta(overrides);
-}
+} WANDB_PUBLIC_CALL("Image")
 
 void Image::apply_meta(ImageOptions& options) {
   if (options.caption) {
@@ -239,7 +240,7 @@ void Image::apply_meta(ImageOptions& options) {
     }
     if (data_->kind != Data::Kind::kReference &&
         (mask.width() != data_->width || mask.height() != data_->height)) {
-      warn("mask \"" + name + "\" is " + std::to_string(mask.width()) + "x" +
+      detail::emit_warning("mask \"" + name + "\" is " + std::to_string(mask.width()) + "x" +
            std::to_string(mask.height()) + " but the image is " + std::to_string(data_->width) +
            "x" + std::to_string(data_->height) + ": it will not line up in the UI");
     }
@@ -259,19 +260,25 @@ bool Image::is_reference() const noexcept { return data_->kind == Data::Kind::kR
 bool Image::is_file() const noexcept { return data_->kind == Data::Kind::kFile; }
 const std::string& Image::source_path() const noexcept { return data_->source; }
 
-std::string Image::extension() const {
+std::string Image::extension() const try {
   return data_->format.empty() ? std::string() : "." + data_->format;
-}
+} WANDB_PUBLIC_CALL("Image::extension")
 
-std::string Image::sha256() const { return data_->sha256(); }
+std::string Image::sha256() const try { return data_->sha256(); } WANDB_PUBLIC_CALL("Image::sha256")
 
-int64_t Image::size() const { return static_cast<int64_t>(data_->bytes().size()); }
+int64_t Image::size() const try {
+  return static_cast<int64_t>(data_->bytes().size());
+} WANDB_PUBLIC_CALL("Image::size")
 
-const std::vector<uint8_t>& Image::encoded() const { return data_->bytes(); }
+const std::vector<uint8_t>& Image::encoded() const try {
+  return data_->bytes();
+} WANDB_PUBLIC_CALL("Image::encoded")
 
-int Image::channels() const { return data_->pixel_buffer().channels; }
+int Image::channels() const try {
+  return data_->pixel_buffer().channels;
+} WANDB_PUBLIC_CALL("Image::channels")
 
-bool Image::operator==(const Image& other) const {
+bool Image::operator==(const Image& other) const try {
   if (is_reference() && other.is_reference()) return source_path() == other.source_path();
   if (grouping_ != other.grouping_ || caption_ != other.caption_ || width() != other.width() ||
       height() != other.height() || classes_ != other.classes_) {
@@ -282,6 +289,6 @@ bool Image::operator==(const Image& other) const {
   const detail::PixelBuffer& a = data_->pixel_buffer();
   const detail::PixelBuffer& b = other.data_->pixel_buffer();
   return a.channels == b.channels && a.data == b.data;
-}
+} WANDB_PUBLIC_CALL("Image::operator==")
 
 }  // namespace wandb

@@ -4,6 +4,7 @@
 #include <opencv2/core.hpp>
 
 #include "detail/codec.h"
+#include "detail/guard.h"
 #include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "wandb/errors.h"
@@ -77,7 +78,7 @@ MatView view_of(const cv::Mat& m) {
 
 }  // namespace
 
-Image::Image(const cv::Mat& data, ImageOptions options) {
+Image::Image(const cv::Mat& data, ImageOptions options) try {
   const MatView v = view_of(data);
   const detail::ModePlan plan = detail::plan_mode(v.source.channels, v.two_dimensional, v.shape,
                                                   v.source.height, v.source.width, options);
@@ -85,15 +86,15 @@ Image::Image(const cv::Mat& data, ImageOptions options) {
   detail::PixelBuffer pixels = detail::normalize_to_uint8(v.source, options.normalize, &info);
   data_ = detail::finish_pixels(std::move(pixels), info, plan, options);
   apply_meta(options);
-}
+} WANDB_PUBLIC_CALL("Image")
 
-std::string Image::guess_mode(const cv::Mat& data, const std::optional<std::string>& file_type) {
+std::string Image::guess_mode(const cv::Mat& data, const std::optional<std::string>& file_type) try {
   const MatView v = view_of(data);
   return detail::guess_mode(v.source.channels, v.two_dimensional, v.shape,
                             file_type ? &*file_type : nullptr);
-}
+} WANDB_PUBLIC_CALL("Image::guess_mode")
 
-cv::Mat Image::pixels_mat() const {
+cv::Mat Image::pixels_mat() const try {
   const detail::PixelBuffer& px = data_->pixel_buffer();
   const cv::Mat rgb(px.height, px.width, CV_8UC(px.channels), const_cast<uint8_t*>(px.data.data()));
   cv::Mat out = detail::swap_red_blue(rgb);
@@ -101,9 +102,9 @@ cv::Mat Image::pixels_mat() const {
   // handed out must own its pixels.
   if (out.data == rgb.data) out = rgb.clone();
   return out;
-}
+} WANDB_PUBLIC_CALL("Image::pixels_mat")
 
-ImageMask::ImageMask(const cv::Mat& mask_data, std::optional<ClassLabels> class_labels) {
+ImageMask::ImageMask(const cv::Mat& mask_data, std::optional<ClassLabels> class_labels) try {
   if (mask_data.empty() || mask_data.dims != 2 || mask_data.channels() != 1) {
     std::vector<int64_t> shape;
     for (int i = 0; i < mask_data.dims; ++i) shape.push_back(mask_data.size[i]);
@@ -125,6 +126,6 @@ ImageMask::ImageMask(const cv::Mat& mask_data, std::optional<ClassLabels> class_
   std::vector<uint8_t> values(static_cast<size_t>(u8.rows) * u8.cols);
   for (int y = 0; y < u8.rows; ++y) std::memcpy(values.data() + y * u8.cols, u8.ptr(y), u8.cols);
   state_ = detail::make_mask_state(u8.rows, u8.cols, std::move(values), std::move(class_labels));
-}
+} WANDB_PUBLIC_CALL("ImageMask")
 
 }  // namespace wandb

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "detail/guard.h"
 #include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "detail/torch_pixels.h"
@@ -147,15 +148,20 @@ void rethrow_torch_error(const char* what) {
   try {
     throw;
   } catch (const c10::Error& e) {
-    throw ValueError(std::string(what) + ": expected a tensor LibTorch can read, got: " +
-                     e.what_without_backtrace());
+    const std::string message = e.what_without_backtrace();
+    if (message.find("can't allocate memory") == std::string::npos) {
+      throw ValueError(std::string(what) + ": expected a tensor LibTorch can read, got: " + message);
+    }
+    rethrow_as_error(what);
+  } catch (...) {
+    rethrow_as_error(what);
   }
 }
 
 }  // namespace detail
 
 // Every entry point that reads a user's tensor turns LibTorch's own errors
-// into ValueError (function-try-blocks: the whole body, nothing else caught).
+// into ValueError, and the rest as every public call does (detail/guard.h).
 Image::Image(const at::Tensor& data, ImageOptions options) try {
   detail::check_image_tensor(data);
   const std::vector<int64_t> shape = detail::shape_of(data);
@@ -169,7 +175,7 @@ Image::Image(const at::Tensor& data, ImageOptions options) try {
   detail::PixelBuffer pixels = detail::tensor_to_pixels(data, options.normalize, &info);
   data_ = detail::finish_pixels(std::move(pixels), info, plan, options);
   apply_meta(options);
-} catch (const c10::Error&) {
+} catch (...) {
   detail::rethrow_torch_error("image tensor");
 }
 
@@ -179,16 +185,16 @@ std::string Image::guess_mode(const at::Tensor& data, const std::optional<std::s
   const bool two_dim = data.dim() == 2;
   return detail::guess_mode(two_dim ? 1 : data.size(0), two_dim, shape,
                             file_type ? &*file_type : nullptr);
-} catch (const c10::Error&) {
+} catch (...) {
   detail::rethrow_torch_error("image tensor");
 }
 
-at::Tensor Image::pixels() const {
+at::Tensor Image::pixels() const try {
   const detail::PixelBuffer& px = data_->pixel_buffer();
   at::Tensor out = at::empty({px.height, px.width, px.channels}, at::kByte);
   std::memcpy(out.data_ptr(), px.data.data(), px.data.size());
   return out;
-}
+} WANDB_PUBLIC_CALL("Image::pixels")
 
 // ---- masks and boxes from tensors -------------------------------------------
 
@@ -217,7 +223,7 @@ ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> cla
   at::from_blob(values.data(), {shape[0], shape[1]}, at::kByte).copy_(t);
   state_ = detail::make_mask_state(static_cast<int>(shape[0]), static_cast<int>(shape[1]),
                                    std::move(values), std::move(class_labels));
-} catch (const c10::Error&) {
+} catch (...) {
   detail::rethrow_torch_error("mask_data");
 }
 
@@ -269,7 +275,7 @@ BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at:
     out.push_back(std::move(box));
   }
   return BoundingBoxes2D(std::move(out), std::move(class_labels));
-} catch (const c10::Error&) {
+} catch (...) {
   detail::rethrow_torch_error("boxes");
 }
 

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "detail/guard.h"
+
 namespace wandb {
 namespace {
 
@@ -100,10 +102,10 @@ void dump(const Json& v, std::string& out) {
 
 }  // namespace
 
-std::string dumps_python(const Json& value) {
+std::string dumps_python(const Json& value) try {
   std::string out;
   dump(value, out);
   return out;
-}
+} WANDB_PUBLIC_CALL("dumps_python")
 
 }  // namespace wandb

@@ -7,6 +7,7 @@
 
 #include "detail/codec.h"
 #include "detail/file_io.h"
+#include "detail/guard.h"
 #include "detail/mask_data.h"
 #include "detail/pixels.h"
 #include "detail/text.h"
@@ -85,7 +86,7 @@ void throw_mask_rank(const std::vector<int64_t>& shape) {
 
 // ---- ImageMask ------------------------------------------------------------------
 
-ImageMask::ImageMask(const Json& layer) {
+ImageMask::ImageMask(const Json& layer) try {
   detail::check_json_text("mask layer", layer);
   if (!layer.is_object()) {
     throw TypeError(std::string("mask layer: expected an object with \"mask_data\" or \"path\", got ") +
@@ -118,7 +119,7 @@ ImageMask::ImageMask(const Json& layer) {
     }
     for (const auto& v : row) {
       if (!v.is_number_integer()) {
-        throw TypeError("Mask data must be integers between 0 and 255: got " + v.dump());
+        throw TypeError("Mask data must be integers between 0 and 255: got " + detail::json_excerpt(v));
       }
       const int64_t x = v.get<int64_t>();
       if (x < 0 || x > 255) detail::throw_mask_range(static_cast<double>(x), static_cast<double>(x));
@@ -127,9 +128,9 @@ ImageMask::ImageMask(const Json& layer) {
   }
   state_ = detail::make_mask_state(static_cast<int>(height), static_cast<int>(width),
                                    std::move(values), std::move(labels));
-}
+} WANDB_PUBLIC_CALL("ImageMask")
 
-ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassLabels> class_labels) {
+ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassLabels> class_labels) try {
   detail::Bytes bytes = detail::read_whole_file<detail::Bytes>(png_path, detail::kMaxImageFileBytes);
   const cv::Mat mat = detail::decode_image(bytes, "mask file " + png_path);
   if (mat.channels() != 1 || mat.depth() != CV_8U) {
@@ -141,28 +142,34 @@ ImageMask ImageMask::from_file(const std::string& png_path, std::optional<ClassL
   auto state = detail::make_mask_state(mat.rows, mat.cols, std::move(values), std::move(class_labels));
   state->set_png(std::move(bytes));  // the file is used as-is, like the SDK does
   return ImageMask(std::move(state));
-}
+} WANDB_PUBLIC_CALL("ImageMask::from_file")
 
 int ImageMask::width() const noexcept { return state_->width; }
 int ImageMask::height() const noexcept { return state_->height; }
 const ClassLabels& ImageMask::class_labels() const noexcept { return state_->labels; }
 const std::vector<uint8_t>& ImageMask::values() const noexcept { return state_->values; }
-const std::vector<uint8_t>& ImageMask::png() const { return state_->png(); }
-std::string ImageMask::sha256() const { return state_->sha256(); }
-int64_t ImageMask::size() const { return static_cast<int64_t>(state_->png().size()); }
+const std::vector<uint8_t>& ImageMask::png() const try {
+  return state_->png();
+} WANDB_PUBLIC_CALL("ImageMask::png")
+std::string ImageMask::sha256() const try {
+  return state_->sha256();
+} WANDB_PUBLIC_CALL("ImageMask::sha256")
+int64_t ImageMask::size() const try {
+  return static_cast<int64_t>(state_->png().size());
+} WANDB_PUBLIC_CALL("ImageMask::size")
 
-uint8_t ImageMask::at(int y, int x) const {
+uint8_t ImageMask::at(int y, int x) const try {
   if (y < 0 || y >= state_->height || x < 0 || x >= state_->width) {
     throw ValueError("mask pixel: expected 0 <= y < " + std::to_string(state_->height) +
                      " and 0 <= x < " + std::to_string(state_->width) + ", got (" +
                      std::to_string(y) + ", " + std::to_string(x) + ")");
   }
   return state_->values[static_cast<size_t>(y) * state_->width + x];
-}
+} WANDB_PUBLIC_CALL("ImageMask::at")
 
-bool ImageMask::operator==(const ImageMask& other) const {
+bool ImageMask::operator==(const ImageMask& other) const try {
   return state_->width == other.state_->width && state_->height == other.state_->height &&
          state_->values == other.state_->values && state_->labels == other.state_->labels;
-}
+} WANDB_PUBLIC_CALL("ImageMask::operator==")
 
 }  // namespace wandb

@@ -58,7 +58,7 @@ ImageMask ImageMask::from_stack(const at::Tensor& stack, std::optional<ClassLabe
   const at::Tensor ids = at::arange(1, k + 1, s.options().dtype(at::kByte)).view({k, 1, 1});
   const at::Tensor class_map = at::amax(s.to(at::kByte) * ids, {0});
   return ImageMask(class_map, std::move(class_labels));
-} catch (const c10::Error&) {
+} catch (...) {
   detail::rethrow_torch_error("mask stack");
 }
 
@@ -78,7 +78,7 @@ ImageMask ImageMask::from_logits(const at::Tensor& logits,
   }
   const at::Tensor class_map = at::argmax(scores, 0).to(at::kByte);
   return ImageMask(class_map, std::move(class_labels));
-} catch (const c10::Error&) {
+} catch (...) {
   detail::rethrow_torch_error("mask logits");
 }
 

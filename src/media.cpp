@@ -231,12 +231,13 @@ MediaFile preview_file(const Image& image, const Binding& binding) {
   return MediaFile{rel.generic_string(), png->data(), png->size(), png, true};
 }
 
-void write_media(const std::filesystem::path& run_root, const std::vector<MediaFile>& files) {
+void write_media(const std::filesystem::path& run_root, const std::vector<MediaFile>& files,
+                 FolderSync* sync) {
   for (const MediaFile& f : files) {
     // Folders are made below the run folder only: one that was removed stays removed.
     const bool in_files = f.path.rfind("files/", 0) == 0;
     write_file_atomic(run_root / f.path, f.data, f.size, f.replace ? Existing::kReplace : Existing::kKeep,
-                      in_files ? run_root / "files" : run_root);
+                      in_files ? run_root / "files" : run_root, sync);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
+#include "detail/guard.h"
 #include "wandb/errors.h"
 
 namespace wandb {
@@ -312,18 +313,18 @@ std::string fit_text(std::string text, int max_width, double scale) {
 
 }  // namespace
 
-cv::Scalar palette_color(int64_t class_id) {
+cv::Scalar palette_color(int64_t class_id) try {
   const int64_t n = static_cast<int64_t>(kPalette.size());
   const uint32_t rgb = kPalette[static_cast<size_t>(((class_id % n) + n) % n)];
   return cv::Scalar(rgb & 0xff, (rgb >> 8) & 0xff, (rgb >> 16) & 0xff);
-}
+} WANDB_PUBLIC_CALL("palette_color")
 
-cv::Scalar class_color(int64_t class_id, const RenderOptions& options) {
+cv::Scalar class_color(int64_t class_id, const RenderOptions& options) try {
   const auto it = options.class_colors.find(class_id);
   return it != options.class_colors.end() ? it->second : palette_color(class_id);
-}
+} WANDB_PUBLIC_CALL("class_color")
 
-std::string ascii_text(std::string_view utf8) {
+std::string ascii_text(std::string_view utf8) try {
   std::string out;
   out.reserve(utf8.size());
   size_t i = 0;
@@ -363,9 +364,9 @@ std::string ascii_text(std::string_view utf8) {
     i += ok ? len : 1;
   }
   return out;
-}
+} WANDB_PUBLIC_CALL("ascii_text")
 
-cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options) {
+cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options) try {
   check_options(options);
   if (labels.empty()) throw ValueError("legend: expected at least one class, got none");
   const FontMetrics fm = metrics(options.font_scale);
@@ -392,9 +393,9 @@ cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options) {
     y += row_h;
   }
   return out;
-}
+} WANDB_PUBLIC_CALL("render_legend")
 
-cv::Mat render(const Image& image, const RenderOptions& options) {
+cv::Mat render(const Image& image, const RenderOptions& options) try {
   check_options(options);
   // pixels_mat() returns the image's own copy: drawing on it changes nothing else.
   cv::Mat img = to_bgr(image);
@@ -455,9 +456,9 @@ cv::Mat render(const Image& image, const RenderOptions& options) {
   img.copyTo(out(cv::Rect(0, 0, img.cols, img.rows)));
   panel.copyTo(out(cv::Rect(img.cols, 0, panel.cols, panel.rows)));
   return out;
-}
+} WANDB_PUBLIC_CALL("render")
 
-cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) {
+cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) try {
   if (images.empty()) throw ValueError("make_grid: expected at least one image, got none");
   if (options.columns < 1) {
     throw ValueError("make_grid columns: expected at least 1, got " +
@@ -525,6 +526,6 @@ cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) 
     }
   }
   return sheet;
-}
+} WANDB_PUBLIC_CALL("make_grid")
 
 }  // namespace wandb

@@ -33,6 +33,8 @@
 #include <set>
 #include <thread>
 
+#include "detail/file_io.h"
+#include "detail/guard.h"
 #include "detail/media.h"
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
@@ -62,20 +64,24 @@ void upsert(std::vector<std::pair<std::string, T>>& items, std::string key, T va
 
 // ---- Value and Row ------------------------------------------------------------
 
-Value::Value(Image v) : kind_(Kind::kImage), images_{std::move(v)} {}
-Value::Value(std::vector<Image> v) : kind_(Kind::kImages), images_(std::move(v)) {}
-Value::Value(Row v) : kind_(Kind::kRow), row_(std::make_shared<const Row>(std::move(v))) {}
+Value::Value(Image v) try : kind_(Kind::kImage), images_{std::move(v)} {
+} WANDB_PUBLIC_CALL("Value")
+Value::Value(std::vector<Image> v) : kind_(Kind::kImages), images_(std::move(v)) {}  // moves only
+Value::Value(Row v) try : kind_(Kind::kRow), row_(std::make_shared<const Row>(std::move(v))) {
+} WANDB_PUBLIC_CALL("Value")
 
-const Row& Value::row() const {
+const Row& Value::row() const try {
   if (kind_ != Kind::kRow) throw TypeError("value: expected a nested row, got another kind");
   return *row_;
-}
+} WANDB_PUBLIC_CALL("Value::row")
 
-Row::Row(std::initializer_list<Item> items) {
+Row::Row(std::initializer_list<Item> items) try {
   for (const auto& item : items) set(item.first, item.second);
-}
+} WANDB_PUBLIC_CALL("Row")
 
-void Row::set(std::string key, Value value) { upsert(items_, std::move(key), std::move(value)); }
+void Row::set(std::string key, Value value) try {
+  upsert(items_, std::move(key), std::move(value));
+} WANDB_PUBLIC_CALL("Row::set")
 
 const Value* Row::find(const std::string& key) const {
   for (const auto& item : items_) {
@@ -244,7 +250,7 @@ Json assemble(const Nodes& nodes, std::vector<std::string>& files,
 // nobody to throw to, so its message goes to stderr with the warning.
 void warn_from_background(const std::string& message) {
   try {
-    warn(message);
+    detail::emit_warning(message);
   } catch (const std::exception& e) {
     std::cerr << "wandb: WARNING " << message << " (the warning handler threw: " << e.what() << ")\n";
   } catch (...) {
@@ -265,6 +271,10 @@ void warn_from_background(const std::string& message) {
     throw TypeError(prefix + e.what());
   } catch (const StateError& e) {
     throw StateError(prefix + e.what());
+  } catch (const MemoryError& e) {
+    throw MemoryError(prefix + e.what());
+  } catch (const std::bad_alloc& e) {
+    throw MemoryError(prefix + "expected enough memory, got an allocation failure (" + e.what() + ")");
   } catch (const std::exception& e) {
     throw Error(prefix + e.what());
   } catch (...) {
@@ -305,6 +315,7 @@ struct Run::Impl {
 
   std::unique_ptr<detail::RunOutput> output;  // WRITER
   std::vector<std::string> announced;         // WRITER: files for the next Files record
+  detail::FolderSync media_sync;              // WRITER: folders to sync before the next entry
 
   std::vector<std::thread> encoders;
   std::thread writer;
@@ -467,7 +478,7 @@ struct Run::Impl {
       WriteJob& job = batch[i];
       try {
         if (failed) std::rethrow_exception(failed);
-        detail::write_media(run.root, job.files);
+        detail::write_media(run.root, job.files, options.sync_media ? &media_sync : nullptr);
       } catch (...) {
         failures[i] = std::current_exception();
       }
@@ -533,6 +544,7 @@ struct Run::Impl {
     }
     try {
       output->check_intact();
+      media_sync.sync();  // the media this row names are on disk before it is written
       if (entry.kind == Entry::Kind::kRow) {
         if (changed_config) output->config(*changed_config);
         output->history(entry.step, json, files);
@@ -592,7 +604,7 @@ struct Run::Impl {
     std::vector<std::string> warnings;
     Nodes nodes;
     for (const auto& [key, value] : row) upsert(nodes, key, make_node(key, value, jobs, warnings));
-    for (const std::string& w : warnings) warn(w);  // no lock held
+    for (const std::string& w : warnings) detail::emit_warning(w);  // no lock held
     std::optional<std::string> ignored;
     bool writer_has_work = false;
     {
@@ -637,7 +649,7 @@ struct Run::Impl {
       }
     }
     if (ignored) {
-      warn(*ignored);
+      detail::emit_warning(*ignored);
       return;
     }
     if (!jobs.empty()) encode_cv.notify_all();
@@ -685,7 +697,7 @@ Binding bind_to_run(Run& run, const Image& image, const std::string& key, const 
 Json seq_to_json(const std::vector<Image>& images, Run& run, const std::string& key,
                  const std::string& step) {
   if (images.empty()) throw ValueError("images: expected at least one image, got an empty list");
-  for (const std::string& w : list_warnings(images)) warn(w);
+  for (const std::string& w : list_warnings(images)) detail::emit_warning(w);
   const std::vector<Image> items = truncate_images(images);
   std::vector<Binding> bindings;
   for (const Image& image : items) bindings.push_back(bind_to_run(run, image, key, step));
@@ -698,7 +710,7 @@ Json seq_to_json(const std::vector<Image>& images, Run& run, const std::string& 
 
 // ---- Run ---------------------------------------------------------------------------
 
-Run::Run(RunOptions options) : impl_(std::make_unique<Impl>()) {
+Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   Impl& impl = *impl_;
   if (!options.config.is_object()) {
     throw TypeError(std::string("config: expected a JSON object, got ") + options.config.type_name());
@@ -756,7 +768,7 @@ Run::Run(RunOptions options) : impl_(std::make_unique<Impl>()) {
   Impl* raw = impl_.get();
   impl.writer = std::thread([raw] { raw->writer_loop(); });
   for (int i = 0; i < encoders; ++i) impl.encoders.emplace_back([raw] { raw->encoder_loop(); });
-}
+} WANDB_PUBLIC_CALL("Run")
 
 Run::Run(Run&&) noexcept = default;
 Run& Run::operator=(Run&& other) noexcept {
@@ -765,7 +777,10 @@ Run& Run::operator=(Run&& other) noexcept {
       try {
         finish();
       } catch (const std::exception& e) {
-        warn(std::string("run finished with an error: ") + e.what());
+        try {  // noexcept: a throwing warning handler must not end the program
+          detail::emit_warning(std::string("run finished with an error: ") + e.what());
+        } catch (...) {
+        }
       }
     }
     impl_ = std::move(other.impl_);
@@ -779,19 +794,21 @@ Run::~Run() {
     finish();
   } catch (const std::exception& e) {
     try {
-      warn(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
+      detail::emit_warning(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
     } catch (...) {
     }
   }
 }
 
-void Run::log(const Row& row) { detail::RunAccess::impl(*this).log_row(row, std::nullopt, std::nullopt); }
+void Run::log(const Row& row) try {
+  detail::RunAccess::impl(*this).log_row(row, std::nullopt, std::nullopt);
+} WANDB_PUBLIC_CALL("Run::log")
 
-void Run::log(const Row& row, int64_t step, std::optional<bool> commit) {
+void Run::log(const Row& row, int64_t step, std::optional<bool> commit) try {
   detail::RunAccess::impl(*this).log_row(row, step, commit);
-}
+} WANDB_PUBLIC_CALL("Run::log")
 
-void Run::config(const Json& update) {
+void Run::config(const Json& update) try {
   if (!update.is_object()) {
     throw TypeError(std::string("config: expected a JSON object, got ") + update.type_name());
   }
@@ -808,9 +825,9 @@ void Run::config(const Json& update) {
   std::lock_guard<std::mutex> lock(impl.meta_mu);
   for (auto it = update.begin(); it != update.end(); ++it) impl.config[it.key()] = it.value();
   impl.config_dirty = true;
-}
+} WANDB_PUBLIC_CALL("Run::config")
 
-void Run::summary(const std::string& key, const Value& value) {
+void Run::summary(const std::string& key, const Value& value) try {
   Impl& impl = detail::RunAccess::impl(*this);
   {
     std::lock_guard<std::mutex> lock(impl.mu);
@@ -824,7 +841,7 @@ void Run::summary(const std::string& key, const Value& value) {
   std::vector<std::string> warnings;
   Nodes nodes;
   nodes.emplace_back(key, make_node(key, value, jobs, warnings));
-  for (const std::string& w : warnings) warn(w);  // no lock held
+  for (const std::string& w : warnings) detail::emit_warning(w);  // no lock held
   {
     std::unique_lock<std::mutex> lock(impl.mu);
     impl.throw_if_unusable();
@@ -844,9 +861,9 @@ void Run::summary(const std::string& key, const Value& value) {
   }
   impl.encode_cv.notify_all();
   impl.write_cv.notify_one();
-}
+} WANDB_PUBLIC_CALL("Run::summary")
 
-void Run::finish(int exit_code) {
+void Run::finish(int exit_code) try {
   Impl& impl = detail::RunAccess::impl(*this);
   if (t_background_run == &impl) {
     throw StateError("finish: expected a call from outside the run's own threads, got one from "
@@ -867,32 +884,32 @@ void Run::finish(int exit_code) {
   std::exception_ptr error = impl.error ? impl.error : impl.end_error;
   lock.unlock();
   if (error) std::rethrow_exception(error);
-}
+} WANDB_PUBLIC_CALL("Run::finish")
 
 const std::string& Run::id() const noexcept { return impl_->run.id; }
 const fs::path& Run::dir() const noexcept { return impl_->run.files; }
 const fs::path& Run::root() const noexcept { return impl_->run.root; }
 
-int64_t Run::step() const {
+int64_t Run::step() const try {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->step;
-}
+} WANDB_PUBLIC_CALL("Run::step")
 
-bool Run::finished() const {
+bool Run::finished() const try {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->closed;
-}
+} WANDB_PUBLIC_CALL("Run::finished")
 
-Json Run::config() const {
+Json Run::config() const try {
   std::lock_guard<std::mutex> lock(impl_->meta_mu);
   return impl_->config;
-}
+} WANDB_PUBLIC_CALL("Run::config")
 
-Json Run::summary() const {
+Json Run::summary() const try {
   std::lock_guard<std::mutex> lock(impl_->meta_mu);
   return impl_->summary;
-}
+} WANDB_PUBLIC_CALL("Run::summary")
 
-Run init(RunOptions options) { return Run(std::move(options)); }
+Run init(RunOptions options) try { return Run(std::move(options)); } WANDB_PUBLIC_CALL("init")
 
 }  // namespace wandb

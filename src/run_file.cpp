@@ -1,6 +1,7 @@
 #include "wandb/run_file.h"
 
 #include "detail/file_io.h"
+#include "detail/guard.h"
 #include "detail/log_reader.h"
 #include "detail/record_json.h"
 #include "detail/run_record.h"
@@ -41,7 +42,7 @@ std::vector<RunFileRecord> to_records(detail::LogContents* log) {
 
 }  // namespace
 
-RunFileContents parse_run_file(const std::string& bytes, const std::string& what) {
+RunFileContents parse_run_file(const std::string& bytes, const std::string& what) try {
   detail::LogContents log = detail::read_log(bytes, what);
   RunFileContents out;
   out.records = to_records(&log);
@@ -51,10 +52,10 @@ RunFileContents parse_run_file(const std::string& bytes, const std::string& what
   out.file_bytes = log.file_bytes;
   out.tail_error = std::move(log.tail_error);
   return out;
-}
+} WANDB_PUBLIC_CALL("parse_run_file")
 
-RunFileContents read_run_file(const std::string& path) {
+RunFileContents read_run_file(const std::string& path) try {
   return parse_run_file(detail::read_whole_file<std::string>(path), path);
-}
+} WANDB_PUBLIC_CALL("read_run_file")
 
 }  // namespace wandb

@@ -16,6 +16,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "detail/file_io.h"
 #include "run_support.h"
 #include "test_support.h"
 #include "wandb/errors.h"
@@ -233,5 +234,47 @@ TEST(RunWriter, RemovedRunFolderIsReportedAndNotMadeAgain) {
     EXPECT_TRUE(reported) << "log() kept reporting success after the run folder was removed";
     EXPECT_THROW(run.finish(), wandb::IoError);
     EXPECT_FALSE(fs::exists(run.root())) << "the removed run folder was made again";
+  }
+}
+
+// ---- power-loss ordering: media and folders synced before the row -------------
+
+TEST(RunDurability, WritesNoteEveryFolderThatMustReachTheDisk) {
+  using wandb::detail::FolderSync;
+  wandb::test::TempDir tmp;
+  const fs::path base = tmp.path() / "files";
+  fs::create_directories(base);
+  FolderSync sync;
+  const std::string data = "bytes";
+  wandb::detail::write_file_atomic(base / "media" / "images" / "a.png", data.data(), data.size(),
+                                   wandb::detail::Existing::kKeep, base, &sync);
+  // The new folders' entries live in their parents: all three are noted.
+  EXPECT_EQ(wandb::test::file_text(base / "media" / "images" / "a.png"), "bytes");
+  EXPECT_FALSE(sync.empty());
+  sync.sync();
+  EXPECT_TRUE(sync.empty());
+  // A folder removed before it is synced: the sync fails, typed, with errno.
+  wandb::detail::write_file_atomic(base / "media" / "b.png", data.data(), data.size(),
+                                   wandb::detail::Existing::kReplace, base, &sync);
+  fs::remove_all(base / "media");
+  try {
+    sync.sync();
+    FAIL() << "expected IoError";
+  } catch (const wandb::IoError& e) {
+    EXPECT_EQ(e.code(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("cannot sync folder"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RunDurability, RowsAndMediaAreTheSameWithAndWithoutSyncing) {
+  wandb::test::TempDir tmp;
+  for (bool sync : {true, false}) {
+    SCOPED_TRACE(sync);
+    wandb::Run run(wandb::RunOptions{.dir = tmp.path(), .id = sync ? "synced01" : "unsynced", .workers = 1,
+                                     .sync_media = sync});
+    run.log({{"img", wandb::Image(at::zeros({3, 4, 4}))}, {"nested", wandb::Row{{"img", wandb::Image(at::ones({3, 4, 4}))}}}});
+    run.finish();
+    EXPECT_EQ(wandb::test::read_history_lines(run.dir()).size(), 1u);
+    EXPECT_EQ(wandb::test::media_files(run.dir()).size(), 2u);
   }
 }

@@ -46,6 +46,14 @@ class WANDB_IMAGE_EXPORT IoError : public Error {
   int code_;
 };
 
+/// Memory for an input could not be allocated (an image, mask or list too large
+/// for this machine); the call had no effect.
+class WANDB_IMAGE_EXPORT MemoryError : public Error {
+ public:
+  using Error::Error;
+  ~MemoryError() override;
+};
+
 /// An operation is not allowed in the object's current state (e.g. a finished run).
 class WANDB_IMAGE_EXPORT StateError : public Error {
  public:

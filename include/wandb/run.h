@@ -95,6 +95,12 @@ struct RunOptions {
   /// (wandb::render with default options) under <run folder>/previews/, at the
   /// media file's relative path. Outside files/, so `wandb sync` ignores them.
   bool previews = false;
+  /// Power-loss safety: each media file reaches the disk (fdatasync), and so
+  /// do the folders holding it, before the row that names it is written, so
+  /// no row can outlive its media. Costs one fdatasync per media file on the
+  /// writer thread (not on log()'s caller). false: files reach the disk when
+  /// the kernel writes them back or at finish(), as with the SDK.
+  bool sync_media = true;
 };
 
 /// An offline run. Thread-safe: several threads may log to one run.

@@ -225,7 +225,8 @@ ImageInfo header_info(const Bytes& b, Format format, const std::string& what) {
   return info;
 }
 
-// Decodes checked bytes; OpenCV's failures and exceptions become ValueError,
+// Decodes checked bytes; OpenCV's failures and exceptions become ValueError
+// (MemoryError when the pixels cannot be allocated),
 // and the decoded size must be the header's.
 cv::Mat decode_checked(const Bytes& bytes, const ImageInfo& header, const std::string& what) {
   cv::Mat mat;
@@ -233,6 +234,11 @@ cv::Mat decode_checked(const Bytes& bytes, const ImageInfo& header, const std::s
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
     mat = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
+    if (e.code == cv::Error::StsNoMem) {  // the output buffer, allocated before decoding
+      throw MemoryError("cannot decode image " + what + ": expected memory for " +
+                        std::to_string(header.width) + " x " + std::to_string(header.height) +
+                        " pixels, got an allocation failure: " + e.err);
+    }
     throw ValueError("cannot decode image " + what + ": expected data OpenCV can decode, got an error: " +
                      e.what());
   }

@@ -108,8 +108,10 @@ std::string random_suffix() {
 // Runs `open_in(folder)`; when the folder is missing, creates it and retries.
 // Folders are only created below `base` (when given), which must still exist:
 // a run folder that was removed is not made again.
+// With `sync`, the folder and each one created are added to it.
 template <class Open>
-int open_creating_folder(const fs::path& folder, const fs::path& base, Open open_in) {
+int open_creating_folder(const fs::path& folder, const fs::path& base, FolderSync* sync, Open open_in) {
+  if (sync) sync->add(folder);
   int fd = open_in();
   if (fd < 0 && errno == ENOENT) {
     std::error_code ec;
@@ -117,6 +119,11 @@ int open_creating_folder(const fs::path& folder, const fs::path& base, Open open
       throw IoError("cannot create folder " + folder.string() + ": expected the folder it belongs in, " +
                         base.string() + ", to exist, got none (removed?)",
                     ENOENT);
+    }
+    fs::path missing = folder;  // the new folders' entries live in their parents
+    while (sync && missing.has_parent_path() && !fs::exists(missing, ec)) {
+      missing = missing.parent_path();
+      sync->add(missing);
     }
     fs::create_directories(folder, ec);
     if (ec) throw_io_error("create folder", folder, ec.value());
@@ -130,16 +137,16 @@ int open_creating_folder(const fs::path& folder, const fs::path& base, Open open
 // existing file is kept. Returns false when the file system or the kernel
 // cannot do this (the caller falls back to a named temporary file).
 bool write_new_file_linked(const fs::path& path, const void* data, std::size_t size,
-                           const fs::path& base) {
+                           const fs::path& base, FolderSync* sync) {
 #ifdef O_TMPFILE
   const fs::path folder = path.parent_path();
   const int fd = open_creating_folder(
-      folder, base, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
+      folder, base, sync, [&] { return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644); });
   if (fd < 0) {
     if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
     throw_io_error("create a file in", folder, errno);
   }
-  if (!write_fully(fd, data, size)) {
+  if (!write_fully(fd, data, size) || (sync && ::fdatasync(fd) != 0)) {
     const int code = errno;
     ::close(fd);
     throw_io_error("write file", path, code);
@@ -153,28 +160,40 @@ bool write_new_file_linked(const fs::path& path, const void* data, std::size_t s
   if (code == ENOENT || code == EPERM || code == EXDEV || code == EOPNOTSUPP) return false;
   throw_io_error("link file", path, code);
 #else
-  (void)path, (void)data, (void)size, (void)base;
+  (void)path, (void)data, (void)size, (void)base, (void)sync;
   return false;
 #endif
 }
 
 }  // namespace
 
+void FolderSync::sync() {
+  for (const fs::path& folder : folders_) {
+    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw_io_error("sync folder", folder, errno);
+    const int synced = ::fsync(fd);
+    const int code = errno;
+    ::close(fd);
+    if (synced != 0 && code != EINVAL) throw_io_error("sync folder", folder, code);
+  }
+  folders_.clear();
+}
+
 void write_file_atomic(const fs::path& path, const void* data, std::size_t size, Existing existing,
-                       const fs::path& base) {
+                       const fs::path& base, FolderSync* sync) {
   if (existing == Existing::kKeep) {
     std::error_code ec;
     if (fs::exists(path, ec)) return;
-    if (write_new_file_linked(path, data, size, base)) return;
+    if (write_new_file_linked(path, data, size, base, sync)) return;
   }
   const fs::path folder = path.parent_path();
   std::string tmp_name(1, '.');  // hidden, and unique in the folder
   tmp_name.append(path.filename().string()).append(".").append(random_suffix()).append(".tmp");
   const fs::path tmp = folder / tmp_name;
   const int fd = open_creating_folder(
-      folder, base, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
+      folder, base, sync, [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); });
   if (fd < 0) throw_io_error("create file", tmp, errno);
-  if (!write_fully(fd, data, size)) {
+  if (!write_fully(fd, data, size) || (sync && ::fdatasync(fd) != 0)) {
     const int code = errno;
     ::close(fd);
     ::unlink(tmp.c_str());

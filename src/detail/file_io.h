@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 
 namespace wandb::detail {
@@ -33,12 +34,29 @@ enum class Existing {
   kKeep,     ///< keep it (content-addressed names: it holds the same bytes)
 };
 
+/// Folders whose new entries must reach the disk before something that names
+/// them does: write_file_atomic adds them, sync() flushes them.
+class FolderSync {
+ public:
+  void add(const std::filesystem::path& folder) { folders_.insert(folder); }
+  bool empty() const noexcept { return folders_.empty(); }
+  /// fsync()s each folder added since the last call (a file system that cannot
+  /// sync a folder, EINVAL, is skipped); IoError on a failure.
+  void sync();
+
+ private:
+  std::set<std::filesystem::path> folders_;
+};
+
 /// Writes `data` to `path` so that the file appears whole or not at all,
 /// creating folders (only below `base` when it is given, and only while
 /// `base` exists: IoError ENOENT otherwise): through an unnamed file linked in (O_TMPFILE) for kKeep
 /// where the kernel and file system allow, else through a named temporary file
 /// in the same folder and a rename. Nothing is left behind on failure (IoError).
+/// With `sync`, the data reaches the disk (fdatasync) before the name appears,
+/// and the folder (and each folder created for it) is added to `sync`.
 void write_file_atomic(const std::filesystem::path& path, const void* data, std::size_t size,
-                       Existing existing = Existing::kReplace, const std::filesystem::path& base = {});
+                       Existing existing = Existing::kReplace, const std::filesystem::path& base = {},
+                       FolderSync* sync = nullptr);
 
 }  // namespace wandb::detail

@@ -18,6 +18,8 @@
 
 namespace wandb::detail {
 
+class FolderSync;
+
 /// Keys must be valid UTF-8 (they go into protobuf strings) and free of NUL
 /// (ValueError).
 void check_key(const std::string& key);
@@ -82,8 +84,10 @@ PreparedMedia prepare_media(const Image& image, const std::string& key, const st
 MediaFile preview_file(const Image& image, const Binding& binding);
 
 /// Writes `files` under `run_root`; each appears whole or not at all
-/// (IoError on failure).
-void write_media(const std::filesystem::path& run_root, const std::vector<MediaFile>& files);
+/// (IoError on failure). With `sync`, each file's data is on disk before its
+/// name appears, and its folders are added to `sync` (see FolderSync).
+void write_media(const std::filesystem::path& run_root, const std::vector<MediaFile>& files,
+                 FolderSync* sync = nullptr);
 
 /// The SDK's Image.to_json for a bound image ("image-file").
 Json image_json(const Image& image, const Binding& binding);

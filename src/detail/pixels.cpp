@@ -1,5 +1,7 @@
 #include "detail/pixels.h"
 
+#include "detail/guard.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -494,7 +496,7 @@ std::string guess_mode(int64_t channels, bool two_dimensional, const std::vector
   if (channels == 3) return "RGB";
   if (channels == 4) {
     if (file_type && (*file_type == "jpg" || *file_type == "jpeg")) {
-      warn_once("JPEG format does not support transparency. Ignoring alpha channel.");
+      detail::emit_warning_once("JPEG format does not support transparency. Ignoring alpha channel.");
       return "RGB";
     }
     return "RGBA";

@@ -70,6 +70,12 @@ inline std::string printable(std::string_view s) {
   return out;
 }
 
+/// `value` as JSON text for an error message, through printable(): never
+/// throws for invalid UTF-8 (nlohmann's strict dump() would), never long.
+inline std::string json_excerpt(const Json& value) {
+  return printable(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 /// ValueError("<what>: expected valid UTF-8 text, got \"...\"") unless `s` is.
 inline void check_text(std::string_view what, std::string_view s) {
   if (!valid_utf8(s)) {

@@ -25,7 +25,8 @@ void check_image_tensor(const at::Tensor& data);
 
 /// A LibTorch error (c10::Error) met while reading a user's tensor, as the
 /// ValueError the public API promises: "<what>: expected a tensor LibTorch
-/// can read, got: <LibTorch's message>". Call from a catch block.
+/// can read, got: <LibTorch's message>" (allocation failures and other
+/// exceptions as rethrow_as_error). Call from a catch block.
 [[noreturn]] void rethrow_torch_error(const char* what);
 
 }  // namespace wandb::detail
