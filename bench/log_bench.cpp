@@ -28,8 +28,9 @@ std::vector<Image> make_crops() {
 
 Image make_photo() { return Image(to_unit_float(astronaut_bgr(512))); }
 
-RunOptions run_options(const TempDir& dir, int workers) {
+RunOptions run_options(const TempDir& dir, int workers, bool sync_media = true) {
   RunOptions o;
+  o.sync_media = sync_media;
   o.dir = dir.path();
   o.project = "bench";
   o.workers = workers;
@@ -82,9 +83,9 @@ void drained(benchmark::State& state, MakeValue make_value, int workers) {
 }
 
 // log() + finish() of `value` into a fresh run; returns milliseconds.
-double drain_ms(const Value& value, int workers) {
+double drain_ms(const Value& value, int workers, bool sync_media = true) {
   TempDir dir;
-  Run run(run_options(dir, workers));
+  Run run(run_options(dir, workers, sync_media));
   return Pairs::time_ms([&] {
     run.log({{"images", value}});
     run.finish();
@@ -158,6 +159,31 @@ void register_log_benchmarks() {
                 })
       ->Iterations(20)
       ->Repetitions(1)  // the pairs are the repetitions
+      ->Unit(benchmark::kMillisecond);
+  // What power-loss safety costs (RunOptions::sync_media: one fdatasync per
+  // media file and a folder fsync per row, on the writer thread): the list
+  // and the photo drained by 2 workers with it and without, alternating.
+  add_benchmark("paired/drained_sync_vs_nosync",
+                [](benchmark::State& state) {
+                  Pairs list, photo;
+                  bool sync_first = false;
+                  for (auto _ : state) {
+                    for (Pairs* pairs : {&list, &photo}) {
+                      const auto make = [&] {
+                        return pairs == &list ? Value(make_crops()) : Value(make_photo());
+                      };
+                      const Value a = make(), b = make();
+                      const double first = drain_ms(a, 2, sync_first);
+                      const double second = drain_ms(b, 2, !sync_first);
+                      pairs->add(sync_first ? second : first, sync_first ? first : second);
+                    }
+                    sync_first = !sync_first;
+                  }
+                  list.report(state, "list_nosync", "list_sync");
+                  photo.report(state, "photo_nosync", "photo_sync");
+                })
+      ->Iterations(20)
+      ->Repetitions(1)
       ->Unit(benchmark::kMillisecond);
   for (int workers : {1, 2}) {
     const std::string w = "/workers:" + std::to_string(workers);

@@ -141,6 +141,16 @@ TEST(BadInput, EncodedBytesAreCheckedNotTrusted) {
     for (int k = 0; k < 4; ++k) huge[at + k] = static_cast<uint8_t>(side >> (24 - 8 * k));
   }
   expect_error<wandb::ValueError>([&] { Image::from_encoded(huge, "png"); }, "1 to 65500 pixels on each side");
+  // Sides within the limit, but more pixels than Pillow (the SDK) opens: a
+  // 51-byte BMP the fuzzer found declared 65280 x 15873 (3 GB to decode).
+  for (int at : {16, 20}) {
+    for (int k = 0; k < 4; ++k) huge[at + k] = static_cast<uint8_t>(uint32_t{13380} >> (24 - 8 * k));
+  }
+  expect_error<wandb::ValueError>([&] { Image::from_encoded(huge, "png"); },
+                                  "expected at most 178956970 pixels (the decompression-bomb limit of Pillow, "
+                                  "which the SDK uses), got 13380 x 13380 = 179024400 in its header");
+  expect_error<wandb::ValueError>([&] { Image::from_encoded(repro_bytes("bmp-bomb-65280x15873.bmp"), "bmp"); },
+                                  "got 65280 x 15873 = 1036189440");
   // Intact data is accepted, with its size and mode.
   const Image ok = Image::from_encoded(png, "png");
   EXPECT_EQ(ok.width(), 64);

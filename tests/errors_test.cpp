@@ -180,25 +180,26 @@ TEST(PublicCallErrors, JsonWithInvalidUtf8InMessagesIsATypedError) {
                                  "got \"text\"");
 }
 
-// Allocation failures: the decoder's buffer for a header declaring 32000 x 32000
-// RGBA pixels (4 GB), and the pixel copy of a 3 x 30000 x 30000 tensor that
-// takes 3 bytes of memory (an expanded view), under an address-space limit of
-// 1 GiB more than the process maps. Death tests: the limit stays in the child.
+// Allocation failures: the decoder's buffer for a header declaring 13000 x 13000
+// RGBA pixels (676 MB, within the decompression-bomb limit), and the pixel copy
+// of a 3 x 30000 x 30000 tensor that takes 3 bytes of memory (an expanded
+// view), under an address-space limit of 256 MiB more than the process maps.
+// Death tests: the limit stays in the child.
 TEST(PublicCallErrors, AllocationFailuresAreMemoryErrors) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "sanitizers reserve address space, so RLIMIT_AS cannot be used";
 #else
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  const std::vector<uint8_t> png = png_header_only(32000, 32000);
+  const std::vector<uint8_t> png = png_header_only(13000, 13000);
   // Without a limit the same bytes are a truncated PNG.
   expect_error<wandb::ValueError>([&] { Image::from_encoded(png, "png"); }, "truncated or corrupt");
   EXPECT_EXIT(
       {
-        limit_address_space(size_t{1} << 30);
+        limit_address_space(size_t{256} << 20);
         try {
           Image::from_encoded(png, "png");
         } catch (const wandb::MemoryError& e) {
-          std::_Exit(std::string(e.what()).find("expected memory for 32000 x 32000 pixels") ==
+          std::_Exit(std::string(e.what()).find("expected memory for 13000 x 13000 pixels") ==
                              std::string::npos
                          ? 2
                          : 0);
@@ -211,7 +212,7 @@ TEST(PublicCallErrors, AllocationFailuresAreMemoryErrors) {
   EXPECT_EXIT(
       {
         const at::Tensor view = at::zeros({3, 1, 1}, at::kByte).expand({3, 30000, 30000});
-        limit_address_space(size_t{1} << 30);
+        limit_address_space(size_t{256} << 20);
         try {
           Image img(view);
         } catch (const wandb::MemoryError&) {

@@ -222,6 +222,13 @@ ImageInfo header_info(const Bytes& b, Format format, const std::string& what) {
                      " pixels on each side, got " + std::to_string(info.width) + " x " +
                      std::to_string(info.height) + " in its header");
   }
+  const int64_t pixels = int64_t{info.width} * info.height;
+  if (pixels > kMaxDecodedPixels) {
+    throw ValueError("cannot read image " + what + ": expected at most " + std::to_string(kMaxDecodedPixels) +
+                     " pixels (the decompression-bomb limit of Pillow, which the SDK uses), got " +
+                     std::to_string(info.width) + " x " + std::to_string(info.height) + " = " +
+                     std::to_string(pixels) + " in its header");
+  }
   return info;
 }
 

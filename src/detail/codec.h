@@ -54,11 +54,17 @@ struct ImageInfo {
 };
 /// Largest side of an image the library reads or makes (Image::MAX_DIMENSION).
 inline constexpr int kMaxImageSide = 65500;
+/// Most pixels an encoded image may declare: Pillow's decompression-bomb
+/// limit (2 x Image.MAX_IMAGE_PIXELS), past which the SDK cannot open a file
+/// either. A few bytes can declare billions of pixels; this bounds what
+/// decoding one allocates (about 716 MB of RGBA).
+inline constexpr int64_t kMaxDecodedPixels = 2 * int64_t{89478485};
 
 /// Checks encoded image data and reads its size and mode: PNG, JPEG or BMP
 /// only (told by the first bytes; no other decoder sees them), a header whose
-/// size is 1 to kMaxImageSide on each side (checked before decoding), and a
-/// complete decode of that size. ValueError otherwise, with the cause.
+/// size is 1 to kMaxImageSide on each side and at most kMaxDecodedPixels in
+/// all (checked before decoding), and a complete decode of that size.
+/// ValueError otherwise, with the cause.
 ImageInfo probe(const Bytes& bytes, const std::string& what);
 /// The same checks, returning the decoded Mat (OpenCV's B G R order).
 cv::Mat decode_image(const Bytes& bytes, const std::string& what);
