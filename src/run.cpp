@@ -19,13 +19,17 @@
 // constructor before the writer starts).
 #include "wandb/run.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
 #include <future>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -117,8 +121,9 @@ using Nodes = std::vector<std::pair<std::string, Node>>;
 // for its step) or a summary update. The writer writes entries in order, each
 // once it is sealed and the files it names are written.
 struct Entry {
-  enum class Kind { kRow, kSummary };
+  enum class Kind { kRow, kSummary, kMetric };
   Kind kind = Kind::kRow;
+  std::vector<detail::MetricDef> metrics;  // kMetric
   int64_t step = 0;
   Nodes nodes;
   int pending = 0;  // images whose files are not written yet
@@ -316,9 +321,13 @@ struct Run::Impl {
   std::unique_ptr<detail::RunOutput> output;  // WRITER
   std::vector<std::string> announced;         // WRITER: files for the next Files record
   detail::FolderSync media_sync;              // WRITER: folders to sync before the next entry
+  std::vector<detail::MetricDef> metric_defs;  // WRITER: defined names and globs, in order
+  std::set<std::string> metric_names;           // WRITER: names with a Metric record
+  std::map<std::string, Json> step_values;      // WRITER: last value of each step metric
 
   std::vector<std::thread> encoders;
   std::thread writer;
+  int uncaught_at_start = 0;  // std::uncaught_exceptions() when the run began
 
   ~Impl() {
     {
@@ -504,10 +513,75 @@ struct Run::Impl {
     return failures;
   }
 
+  // The metric defined for `key`: by name, else by the first glob matching it.
+  const detail::MetricDef* metric_for(const std::string& key) const {
+    const detail::MetricDef* by_glob = nullptr;
+    for (const detail::MetricDef& m : metric_defs) {
+      if (!m.glob && m.name == key) return &m;
+      if (m.glob && !by_glob && ::fnmatch(m.name.c_str(), key.c_str(), 0) == 0) by_glob = &m;
+    }
+    return by_glob;
+  }
+
+  // Records defined metrics; step metrics not yet defined are defined first,
+  // as the SDK's handler does.
+  void define_metrics(const std::vector<detail::MetricDef>& defs) {
+    std::vector<detail::MetricDef> out;
+    for (const detail::MetricDef& m : defs) {
+      if (!m.step_metric.empty() && metric_names.insert(m.step_metric).second) {
+        detail::MetricDef step;
+        step.name = m.step_metric;
+        step.defined = false;
+        out.push_back(step);
+      }
+      if (!m.glob) metric_names.insert(m.name);
+      metric_defs.push_back(m);
+      out.push_back(m);
+    }
+    output->metrics(out);
+  }
+
+  // step_sync: a row with a metric whose step metric it lacks gets the step
+  // metric's last value. Keys first matched by a glob get their own record.
+  void apply_metrics(Json& row) {
+    if (metric_defs.empty()) return;
+    std::vector<detail::MetricDef> expanded;
+    std::vector<std::pair<std::string, Json>> added;
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      const detail::MetricDef* m = metric_for(it.key());
+      if (!m) continue;
+      if (m->glob && !metric_names.count(it.key())) {
+        detail::MetricDef e = *m;
+        e.name = it.key();
+        e.glob = false;
+        e.expanded_from_glob = true;
+        expanded.push_back(e);
+      }
+      if (m->step_sync && !m->step_metric.empty() && !row.contains(m->step_metric)) {
+        const auto last = step_values.find(m->step_metric);
+        if (last != step_values.end()) added.emplace_back(m->step_metric, last->second);
+      }
+    }
+    for (auto& [key, value] : added) row[key] = std::move(value);
+    if (!expanded.empty()) define_metrics(expanded);
+    for (const std::string& name : metric_names) {
+      if (row.contains(name)) step_values[name] = row[name];
+    }
+  }
+
   void write_entry(const Entry& entry) {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (error) return;  // a failed run stays failed: later rows are not written
+    }
+    if (entry.kind == Entry::Kind::kMetric) {
+      try {
+        output->check_intact();
+        define_metrics(entry.metrics);
+      } catch (...) {
+        record_error(std::current_exception());
+      }
+      return;
     }
     std::vector<std::string> files;
     std::vector<const detail::Binding*> bindings;
@@ -527,6 +601,12 @@ struct Run::Impl {
                                [&](const std::string& f) { return !seen.insert(f).second; }),
                 files.end());
     if (entry.kind == Entry::Kind::kRow) {
+      try {
+        apply_metrics(json);
+      } catch (...) {
+        record_error(std::current_exception());
+        return;
+      }
       json["_step"] = entry.step;
       json["_runtime"] = entry.runtime;
       json["_timestamp"] = entry.timestamp;
@@ -549,8 +629,7 @@ struct Run::Impl {
         if (changed_config) output->config(*changed_config);
         output->history(entry.step, json, files);
       } else {
-        // Files of a summary update go out with the next row (or the end).
-        announced = std::move(files);
+        output->summary_update(json, files);
       }
       output->summary(summary_now);
     } catch (...) {
@@ -761,8 +840,8 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   impl.config = options.config;
   impl.options = std::move(options);
   // Written here, before the writer starts: init reports a run that cannot be written.
-  impl.output = std::make_unique<detail::RunOutput>(impl.run, impl.options);
-  impl.output->config(impl.config);
+  impl.output = std::make_unique<detail::RunOutput>(impl.run, impl.options, impl.config);
+  impl.uncaught_at_start = std::uncaught_exceptions();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int encoders = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
   Impl* raw = impl_.get();
@@ -790,13 +869,24 @@ Run& Run::operator=(Run&& other) noexcept {
 
 Run::~Run() {
   if (!impl_) return;
-  try {
-    finish();
-  } catch (const std::exception& e) {
+  // Destroyed by an exception unwinding the run's scope: the program did not
+  // get to its end, so the run did not succeed.
+  const bool unwinding = std::uncaught_exceptions() > impl_->uncaught_at_start;
+  const auto warn_quietly = [&](const std::string& message) noexcept {
     try {
-      detail::emit_warning(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
-    } catch (...) {
+      detail::emit_warning(message);
+    } catch (...) {  // a destructor must not throw, even for the handler
     }
+  };
+  try {
+    if (unwinding && !finished()) {
+      warn_quietly("run " + impl_->run.id + " ends with exit code 1: an exception is leaving its scope");
+    }
+    finish(unwinding ? 1 : 0);
+  } catch (const std::exception& e) {
+    warn_quietly(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
+  } catch (...) {
+    warn_quietly(std::string("run ") + impl_->run.id + " finished with an error of an unknown type");
   }
 }
 
@@ -862,6 +952,57 @@ void Run::summary(const std::string& key, const Value& value) try {
   impl.encode_cv.notify_all();
   impl.write_cv.notify_one();
 } WANDB_PUBLIC_CALL("Run::summary")
+
+void Run::define_metric(const std::string& name, const MetricOptions& options) try {
+  Impl& impl = detail::RunAccess::impl(*this);
+  if (name.empty()) throw ValueError("define_metric: expected a metric name, got \"\"");
+  detail::check_text("define_metric name", name);
+  detail::MetricDef def;
+  def.name = name;
+  def.glob = name.back() == '*';
+  if (options.step_metric) {
+    if (options.step_metric->empty()) {
+      throw ValueError("define_metric step_metric: expected a metric name, got \"\"");
+    }
+    detail::check_text("define_metric step_metric", *options.step_metric);
+    def.step_metric = *options.step_metric;
+  }
+  def.step_sync = options.step_sync.value_or(options.step_metric.has_value());
+  def.hidden = options.hidden;
+  static const std::set<std::string> kOps = {"min", "max", "mean", "best", "last", "copy", "none"};
+  if (!options.summary.empty()) {
+    std::size_t start = 0;
+    while (start <= options.summary.size()) {  // as the SDK: split on ',' without trimming
+      const std::size_t comma = std::min(options.summary.find(',', start), options.summary.size());
+      const std::string op = options.summary.substr(start, comma - start);
+      if (!kOps.count(op)) {
+        throw ValueError("define_metric summary: expected min, max, mean, best, last, copy or none, got \"" +
+                         detail::printable(op) + "\"");
+      }
+      if (std::find(def.summary.begin(), def.summary.end(), op) == def.summary.end()) def.summary.push_back(op);
+      start = comma + 1;
+    }
+  }
+  if (options.goal) {
+    std::string prefix = options.goal->substr(0, 3);
+    for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (prefix != "min" && prefix != "max") {
+      throw ValueError("define_metric goal: expected \"minimize\" or \"maximize\", got \"" +
+                       detail::printable(*options.goal) + "\"");
+    }
+    def.goal = prefix == "min" ? 1 : 2;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
+    auto entry = std::make_shared<Entry>();
+    entry->kind = Entry::Kind::kMetric;
+    entry->sealed = true;
+    entry->metrics.push_back(std::move(def));
+    impl.entries.push_back(entry);
+  }
+  impl.write_cv.notify_one();
+} WANDB_PUBLIC_CALL("Run::define_metric")
 
 void Run::finish(int exit_code) try {
   Impl& impl = detail::RunAccess::impl(*this);

@@ -103,6 +103,25 @@ struct RunOptions {
   bool sync_media = true;
 };
 
+/// How Run::define_metric plots and summarises a metric (the SDK's
+/// `run.define_metric` arguments).
+struct MetricOptions {
+  /// The metric to plot it against (its x-axis), e.g. "epoch"; defined too
+  /// if it was not yet.
+  std::optional<std::string> step_metric{};
+  /// Add the step metric's last logged value to rows that have this metric
+  /// but not the step metric. Unset: true when step_metric is set.
+  std::optional<bool> step_sync{};
+  /// Hide the metric from the default charts.
+  bool hidden = false;
+  /// Summary statistics the W&B UI should show, comma-separated as in the
+  /// SDK: any of "min", "max", "mean", "best", "last", "copy", "none".
+  std::string summary{};
+  /// "minimize" or "maximize" (only the first three letters are read, in any
+  /// case, as the SDK does): which value is "best".
+  std::optional<std::string> goal{};
+};
+
 /// An offline run. Thread-safe: several threads may log to one run.
 ///
 /// log(), summary() and config() only validate and queue: encoding runs on
@@ -118,7 +137,9 @@ class WANDB_IMAGE_EXPORT Run {
   Run& operator=(Run&&) noexcept;
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
-  /// Finishes the run; errors are reported through the warning handler.
+  /// Finishes the run, with exit code 1 when an exception is leaving the
+  /// run's scope (the run did not succeed) and 0 otherwise; errors are
+  /// reported through the warning handler.
   ~Run();
 
   /// Logs a row at the current step and advances the step (the SDK's
@@ -140,6 +161,13 @@ class WANDB_IMAGE_EXPORT Run {
   /// after the rows logged before it, like a row: summary() shows it once
   /// the writer has applied it.
   void summary(const std::string& key, const Value& value);
+
+  /// Defines how a metric is plotted and summarised: writes a Metric record,
+  /// in log() order, that `wandb sync` turns into the run's metric settings.
+  /// `name` ending in '*' is a glob ("val/*"): each logged key it matches
+  /// gets its own record when first logged. ValueError for an empty name,
+  /// an unknown summary statistic or goal, or text that is not UTF-8.
+  void define_metric(const std::string& name, const MetricOptions& options = {});
 
   /// Drains the queue, writes the summary and the exit record and syncs the
   /// run's files to disk; idempotent. A log() from another thread that is
