@@ -5,12 +5,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -320,6 +322,36 @@ TEST_F(ConsoleCaptureTest, StopPutsTheOriginalFdsBackExactly) {
   EXPECT_EQ(err_file(), "after stop on stderr\n");
 }
 
+TEST_F(ConsoleCaptureTest, AnUnusedStdoutStaysLineBufferedForATerminal) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) GTEST_SKIP() << "no pseudo-terminal";
+  const int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(terminal, 0);
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // This process's stdout has printed already; a fresh stream stands in
+    // for the one of a program that has not.
+    ::dup2(terminal, 1);
+    FILE* fresh = ::fdopen(1, "w");
+    if (fresh == nullptr) ::_exit(2);
+    stdout = fresh;
+    int result = 3;
+    {
+      ConsoleCapture capture([](Stream, std::string, Clock::time_point) {});
+      std::printf("to a terminal\n");
+      result = __flbf(stdout) != 0 ? 0 : 1;
+    }
+    ::_exit(result);
+  }
+  ::close(terminal);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ::close(master);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+}
+
 TEST_F(ConsoleCaptureTest, OnlyOneCaptureAtATime) {
   Recorder rec;
   {
@@ -374,6 +406,22 @@ TEST_F(ConsoleCaptureTest, AThrowingSinkIsDroppedButTheTeeGoesOn) {
   EXPECT_EQ(err_file(), "three\n");
 }
 
+TEST_F(ConsoleCaptureTest, StopFromTheSinkDoesNothing) {
+  std::atomic<ConsoleCapture*> self{nullptr};
+  std::atomic<int> calls{0};
+  ConsoleCapture capture([&](Stream, std::string, Clock::time_point) {
+    ++calls;
+    if (ConsoleCapture* c = self.load()) c->stop();  // would join its own thread
+  });
+  self = &capture;
+  write_all(1, "one\n");
+  write_all(1, "two\n");
+  EXPECT_TRUE(capture.active());
+  EXPECT_EQ(capture.stop(), nullptr);
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(out_file(), "one\ntwo\n");
+}
+
 TEST_F(ConsoleCaptureTest, TenMegabytesNeitherBlockNorLoseBytes) {
   std::string data;
   for (int i = 0; data.size() < 10'000'000; ++i) {
@@ -395,6 +443,42 @@ TEST_F(ConsoleCaptureTest, TenMegabytesNeitherBlockNorLoseBytes) {
   EXPECT_TRUE(out_file() == data) << "the tee target differs";
   EXPECT_TRUE(received == data) << "the sink's text differs";
   EXPECT_LE(largest, std::size_t{64 * 1024});
+}
+
+TEST_F(ConsoleCaptureTest, ANonBlockingPipeAsTheOriginalGetsEveryByte) {
+  // Short writes and EAGAIN: a pipe of 4 KiB, non-blocking, read slowly.
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  ::fcntl(ends[1], F_SETPIPE_SZ, 4096);
+  ASSERT_EQ(::fcntl(ends[1], F_SETFL, O_NONBLOCK), 0);
+  ASSERT_EQ(::dup2(ends[1], 1), 1);
+  ::close(ends[1]);
+  std::string teed;
+  std::thread drain([&] {
+    char buffer[1000];
+    for (;;) {
+      const ssize_t n = ::read(ends[0], buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      teed.append(buffer, static_cast<std::size_t>(n));
+    }
+  });
+  std::string data;
+  for (int i = 0; data.size() < 2'000'000; ++i) data += "record " + std::to_string(i) + "\n";
+  std::string received;
+  {
+    ConsoleCapture capture([&](Stream stream, std::string text, Clock::time_point) {
+      if (stream == Stream::kStdout) received += text;
+    });
+    write_all(1, data);
+    EXPECT_EQ(capture.stop(), nullptr);
+    EXPECT_EQ(::fcntl(1, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+  }
+  ::dup2(saved_out_, 1);  // the last write end: the drain sees end of file
+  drain.join();
+  ::close(ends[0]);
+  EXPECT_TRUE(teed == data) << teed.size() << " of " << data.size() << " bytes teed";
+  EXPECT_TRUE(received == data) << received.size() << " of " << data.size() << " bytes in the sink";
 }
 
 TEST_F(ConsoleCaptureTest, LinesFromManyThreadsArriveWhole) {
@@ -508,14 +592,15 @@ TEST_F(ConsoleCaptureTest, StopIsBoundedWhenABackgroundChildHoldsThePipe) {
     for (;;) ::pause();  // holds the pipe until killed
   }
   EXPECT_TRUE(rec.wait_for(Stream::kStdout, "from a background child\n"));
-  write_all(1, "from the parent\n");
+  write_all(1, "from the parent\nand a partial line");
   capture.stop();  // returns although the child still holds the write end
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
   EXPECT_EQ(identity(1), out_before);
-  EXPECT_TRUE(contains(rec.texts(Stream::kStdout), "from the parent\n"));
-  EXPECT_EQ(out_file(), "from a background child\nfrom the parent\n");
+  EXPECT_EQ(rec.texts(Stream::kStdout), (std::vector<std::string>{"from a background child\n", "from the parent\n",
+                                                                  "and a partial line"}));
+  EXPECT_EQ(out_file(), "from a background child\nfrom the parent\nand a partial line");
 }
 
 TEST_F(ConsoleCaptureTest, AForkedChildStopsOnlyItsOwnCopy) {
@@ -535,7 +620,11 @@ TEST_F(ConsoleCaptureTest, AForkedChildStopsOnlyItsOwnCopy) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  // Longer than a stopping reader waits for quiet pipes: had the child's
+  // stop() reached the parent's reader, it would have ended by now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   write_all(1, "parent still captured\n");
+  EXPECT_TRUE(rec.wait_for(Stream::kStdout, "parent still captured\n"));
   capture.stop();
   EXPECT_EQ(rec.texts(Stream::kStdout), std::vector<std::string>{"parent still captured\n"});
   EXPECT_EQ(out_file(), "child after its stop\nparent still captured\n");

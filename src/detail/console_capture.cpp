@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio_ext.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -153,6 +154,11 @@ ConsoleCapture::ConsoleCapture(Sink sink, Options options)
     throw ValueError("console capture: expected a positive partial_flush_after, got " +
                      std::to_string(options_.partial_flush_after.count()) + " ms");
   }
+  // Longer than a year is as good as never, and keeps the clock arithmetic
+  // (in nanoseconds) from overflowing.
+  const std::chrono::milliseconds year = std::chrono::hours(24 * 365);
+  options_.partial_flush_after = std::min(options_.partial_flush_after, year);
+  options_.stop_grace = std::min(options_.stop_grace, year);
   if (options_.stop_grace.count() < 0) {
     throw ValueError("console capture: expected a stop_grace of at least 0, got " +
                      std::to_string(options_.stop_grace.count()) + " ms");
@@ -204,28 +210,27 @@ void ConsoleCapture::start() {
   if (wake_ < 0) throw_errno("create an eventfd", errno);
   try {
     thread_ = std::thread(&ConsoleCapture::run, this);
+    reader_id_ = thread_.get_id();  // before any sink call: no text until the dup2 below
   } catch (const std::system_error& e) {
     throw_errno("start a thread", e.code().value());
   }
 
   flush_streams();
+  // stdio picks stdout's buffering at its first output, from isatty(1): a
+  // program that starts the capture before printing anything would otherwise
+  // get a fully buffered stdout (a pipe), and its terminal would see printf
+  // lines in bursts. A buffer not allocated yet means no output yet, when
+  // setvbuf is still allowed.
+  if (pipes_[0].saved >= 0 && ::isatty(pipes_[0].saved) && __fbufsize(stdout) == 0) {
+    std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
+  }
   int failed = 0;
   int code = 0;
   for (; failed < 2; ++failed) {
     code = dup2_retry(pipes_[failed].write_end, pipes_[failed].target);
     if (code != 0) break;
   }
-  if (failed < 2) {
-    for (int i = 0; i < failed; ++i) {
-      Pipe& pipe = pipes_[i];
-      if (pipe.saved >= 0) {
-        dup2_retry(pipe.saved, pipe.target);
-        if (pipe.saved_flags & FD_CLOEXEC) ::fcntl(pipe.target, F_SETFD, FD_CLOEXEC);
-      } else {
-        ::close(pipe.target);
-      }
-    }
-  }
+  for (int i = 0; failed < 2 && i < failed; ++i) put_back(pipes_[i]);
   // From here fds 1 and 2 hold the only write ends (in this process): once
   // they are put back, the reader sees end of file.
   for (Pipe& pipe : pipes_) close_fd(&pipe.write_end);
@@ -237,17 +242,19 @@ void ConsoleCapture::start() {
   }
 }
 
+void ConsoleCapture::put_back(const Pipe& pipe) noexcept {
+  if (pipe.saved >= 0) {
+    dup2_retry(pipe.saved, pipe.target);
+    // dup2 clears FD_CLOEXEC; the original may have had it.
+    if (pipe.saved_flags & FD_CLOEXEC) ::fcntl(pipe.target, F_SETFD, pipe.saved_flags);
+  } else {
+    ::close(pipe.target);
+  }
+}
+
 void ConsoleCapture::restore_fds() noexcept {
   flush_streams();
-  for (Pipe& pipe : pipes_) {
-    if (pipe.saved >= 0) {
-      dup2_retry(pipe.saved, pipe.target);
-      // dup2 clears FD_CLOEXEC; the original may have had it.
-      if (pipe.saved_flags & FD_CLOEXEC) ::fcntl(pipe.target, F_SETFD, pipe.saved_flags);
-    } else {
-      ::close(pipe.target);
-    }
-  }
+  for (const Pipe& pipe : pipes_) put_back(pipe);
 }
 
 void ConsoleCapture::close_owned_fds() noexcept {
@@ -260,6 +267,8 @@ void ConsoleCapture::close_owned_fds() noexcept {
 }
 
 std::exception_ptr ConsoleCapture::stop() noexcept {
+  // From the sink, joining would wait for itself.
+  if (std::this_thread::get_id() == reader_id_) return error();
   std::lock_guard<std::mutex> lock(stop_mutex_);
   if (!active_) return error();
   if (::getpid() != owner_) {

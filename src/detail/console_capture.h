@@ -55,7 +55,9 @@ namespace wandb::detail {
 /// would come back to the sink, over and over, and a write that fills the
 /// pipe while the sink waits for it blocks the capture forever. This is not
 /// detected. A sink that throws is not called again; the tee goes on and the
-/// first exception is kept for stop() and error().
+/// first exception is kept for stop() and error() (so is a std::bad_alloc
+/// from the capture's own line buffers, which ends the sink calls the same
+/// way).
 ///
 /// Only one capture may be active in a process at a time (fds 1 and 2 are
 /// process-wide): constructing a second one before the first is stopped
@@ -76,6 +78,12 @@ namespace wandb::detail {
 /// on Linux by default), plus, for the sink only, the partial lines held for
 /// their newline. Output still in a stdio or iostream buffer at that moment
 /// is lost with or without the capture.
+///
+/// stdout's buffering: stdio chooses it at the first output, line-buffered
+/// for a terminal. When nothing has been printed to stdout yet and the
+/// original fd 1 is a terminal, the constructor makes stdout line-buffered,
+/// as it would have been without the capture (it would otherwise see a pipe
+/// and buffer fully).
 ///
 /// Threads: the constructor and stop() flush std::cout, std::cerr and
 /// std::clog (and the wide ones); with sync_with_stdio(false), another thread
@@ -98,24 +106,28 @@ class ConsoleCapture {
   struct Options {
     /// A partial line (no "\n" yet) whose oldest byte has waited this long is
     /// passed to the sink as it is.
+    /// Values beyond a year (here and for stop_grace) count as a year.
     std::chrono::milliseconds partial_flush_after{1000};
     /// Largest piece passed to the sink, in bytes (at least 4: a UTF-8
     /// sequence must fit); longer lines are cut.
     std::size_t max_piece = 64 * 1024;
-    /// How long stop() goes on reading, at most, when the pipes do not reach
-    /// end of file because another process still holds them (a child started
-    /// in the background that inherited fds 1 and 2): stop() reads until the
-    /// pipes have been silent for 100 ms (or this long has passed, whichever
-    /// comes first), then closes them; such a child's later writes to fd 1
-    /// or 2 then fail with EPIPE (or SIGPIPE), and what it wrote after that
-    /// point is lost.
+    /// For pipes that do not reach end of file at stop() because another
+    /// process still holds them (a child started in the background that
+    /// inherited fds 1 and 2). stop() always reads everything that was in
+    /// the pipes when it put the fds back; after that it stops reading at the
+    /// first 100 ms of silence, or once this long has passed since it put
+    /// the fds back, whichever comes first, and closes the pipes: such a
+    /// child's later writes to fd 1 or 2 fail with EPIPE (or SIGPIPE), and
+    /// what it wrote after that point is lost.
     std::chrono::milliseconds stop_grace{2000};
   };
 
   /// Starts capturing (see the class comment). Throws ValueError for an empty
   /// `sink` or options out of range, StateError when another capture is
-  /// active, and IoError(message, errno) when a pipe, a dup or the thread
-  /// cannot be created; after a throw, fds 1 and 2 are as they were.
+  /// active, IoError(message, errno) when a pipe, a dup, the eventfd or the
+  /// thread cannot be created (EMFILE when out of fds), std::bad_alloc when
+  /// out of memory; after a throw, fds 1 and 2 are as they were and nothing
+  /// is left open.
   explicit ConsoleCapture(Sink sink);
   ConsoleCapture(Sink sink, Options options);
 
@@ -136,7 +148,10 @@ class ConsoleCapture {
   ///
   /// Returns the first exception the sink threw (rethrow it with
   /// std::rethrow_exception), or null. Idempotent: later calls only return
-  /// that again. Never throws.
+  /// that again. Never throws. Called from the sink itself (the capture
+  /// thread), it does nothing but return that.
+  ///
+  /// A sink that never returns makes stop() wait forever.
   std::exception_ptr stop() noexcept;
 
   /// The first exception the sink threw so far, or null. May be called from
@@ -148,8 +163,8 @@ class ConsoleCapture {
 
  private:
   struct Pipe {
-    Stream stream;
-    int target;           // 1 or 2
+    Stream stream = Stream::kStdout;
+    int target = -1;      // 1 or 2
     int saved = -1;       // duplicate of the original fd, -1 when it was closed
     int saved_flags = 0;  // the original's FD_CLOEXEC
     int read_end = -1;
@@ -157,6 +172,7 @@ class ConsoleCapture {
   };
 
   void start();
+  static void put_back(const Pipe& pipe) noexcept;  // the original fd, or closed
   void restore_fds() noexcept;
   void close_owned_fds() noexcept;
   void run() noexcept;
@@ -169,6 +185,7 @@ class ConsoleCapture {
   pid_t owner_ = 0;
   std::unique_ptr<char[]> buffer_;  // the reader's
   std::thread thread_;
+  std::thread::id reader_id_;  // thread_'s, kept: join() clears thread_'s
   std::atomic<bool> active_{false};
   bool sink_failed_ = false;  // reader thread only
   std::mutex stop_mutex_;
