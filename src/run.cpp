@@ -18,6 +18,7 @@
 // Fields marked WRITER are touched only by the writer thread (and by the
 // constructor before the writer starts).
 #include "wandb/run.h"
+#include "wandb/version.h"
 
 #include <fnmatch.h>
 
@@ -37,12 +38,18 @@
 #include <set>
 #include <thread>
 
+#include <opencv2/core/version.hpp>
+
+#include "detail/console_capture.h"
 #include "detail/file_io.h"
 #include "detail/guard.h"
+#include "detail/live_sync.h"
 #include "detail/media.h"
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
+#include "detail/system_info.h"
 #include "detail/text.h"
+#include "detail/torch_pixels.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
 
@@ -130,6 +137,14 @@ struct Entry {
   bool sealed = false;
   double runtime = 0;
   double timestamp = 0;
+};
+
+// What the writer writes outside the order of rows: system-metrics samples and
+// console output, as they come.
+struct SideRecord {
+  std::optional<Json> stats;                  // a sample, or
+  std::optional<detail::RunOutput::Output> output;  // a piece of console output
+  std::chrono::system_clock::time_point when;
 };
 
 // An image to encode, for the encoder threads.
@@ -302,6 +317,7 @@ struct Run::Impl {
   std::deque<EncodeJob> encode_queue;          // GUARDED_BY(mu)
   std::deque<WriteJob> write_queue;            // GUARDED_BY(mu)
   std::deque<std::shared_ptr<Entry>> entries;  // GUARDED_BY(mu), in log() order
+  std::deque<SideRecord> side_queue;           // GUARDED_BY(mu): stats and console output
   std::shared_ptr<Entry> open;                 // GUARDED_BY(mu): the unsealed row
   int64_t step = 0;                            // GUARDED_BY(mu)
   std::size_t queued_bytes = 0;                // GUARDED_BY(mu)
@@ -329,11 +345,25 @@ struct Run::Impl {
   std::thread writer;
   int uncaught_at_start = 0;  // std::uncaught_exceptions() when the run began
 
+  // System metrics: a thread taking a sample every options.stats_interval.
+  std::unique_ptr<detail::SystemSampler> sampler;  // the stats thread's
+  std::thread stats_thread;
+  std::condition_variable stats_cv;
+  bool stats_stop = false;  // GUARDED_BY(mu)
+  bool stats_sampled = false;  // GUARDED_BY(mu): a sample was queued
+  // Console capture and live upload, started by init and ended by finish().
+  std::unique_ptr<detail::ConsoleCapture> console;  // owned by the caller side
+  std::unique_ptr<detail::LiveSync> live;           // owned by the caller side
+
   ~Impl() {
+    console.reset();  // restores stdout and stderr
     {
       std::lock_guard<std::mutex> lock(mu);
       stop = true;
+      stats_stop = true;
     }
+    stats_cv.notify_all();
+    if (stats_thread.joinable()) stats_thread.join();
     encode_cv.notify_all();
     write_cv.notify_all();
     for (std::thread& t : encoders) {
@@ -457,6 +487,15 @@ struct Run::Impl {
         space_cv.notify_all();
         continue;
       }
+      if (!side_queue.empty()) {
+        std::deque<SideRecord> batch;
+        batch.swap(side_queue);
+        const bool failed = static_cast<bool>(error);
+        lock.unlock();
+        if (!failed) write_side(batch);
+        lock.lock();
+        continue;
+      }
       if (front_is_ready()) {
         std::shared_ptr<Entry> entry = std::move(entries.front());
         entries.pop_front();
@@ -465,7 +504,7 @@ struct Run::Impl {
         lock.lock();
         continue;
       }
-      if (exit_code && entries.empty() && admitting == 0) {
+      if (exit_code && entries.empty() && admitting == 0 && side_queue.empty()) {
         const int code = error && *exit_code == 0 ? 1 : *exit_code;
         lock.unlock();
         std::exception_ptr failure = write_end(code);
@@ -476,6 +515,104 @@ struct Run::Impl {
         return;
       }
       write_cv.wait(lock);
+    }
+  }
+
+  // Stats and console records. A failure here fails the run like any write.
+  void write_side(const std::deque<SideRecord>& batch) {
+    try {
+      std::vector<detail::RunOutput::Output> pieces;
+      for (const SideRecord& r : batch) {
+        if (r.output) pieces.push_back(*r.output);
+        if (r.stats) {
+          if (!pieces.empty()) output->output(pieces);
+          pieces.clear();
+          output->stats(*r.stats, r.when);
+        }
+      }
+      if (!pieces.empty()) output->output(pieces);
+    } catch (...) {
+      record_error(std::current_exception());
+    }
+  }
+
+  void stats_loop() {
+    t_background_run = this;
+    // The first sample about 2 s after init, as the SDK takes it.
+    auto wait = std::min(options.stats_interval, std::chrono::milliseconds(2000));
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      if (stats_cv.wait_for(lock, wait, [&] { return stats_stop; })) return;
+      wait = options.stats_interval;
+      lock.unlock();
+      Json sample;
+      try {
+        sample = sampler->sample();
+      } catch (...) {  // only std::bad_alloc: skip this sample
+      }
+      const auto now = std::chrono::system_clock::now();
+      lock.lock();
+      if (!sample.empty() && !closed) {
+        side_queue.push_back(SideRecord{std::move(sample), std::nullopt, now});
+        stats_sampled = true;
+        write_cv.notify_one();
+      }
+    }
+  }
+
+  // Ends console capture and system metrics before the run's end records,
+  // so the last output and samples go in first. Caller side, no lock held.
+  void stop_side_sources() {
+    if (console) {
+      const std::exception_ptr failed = console->stop();
+      console.reset();
+      if (failed) {
+        try {
+          std::rethrow_exception(failed);
+        } catch (const std::exception& e) {
+          detail::emit_warning(std::string("console capture stopped early: ") + e.what());
+        } catch (...) {
+          detail::emit_warning("console capture stopped early");
+        }
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stats_stop = true;
+    }
+    stats_cv.notify_all();
+    if (stats_thread.joinable()) stats_thread.join();
+    // A run shorter than the first interval still gets one sample, at its end.
+    if (sampler) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!stats_sampled) {
+        try {
+          Json sample = sampler->sample();
+          const auto now = std::chrono::system_clock::now();
+          if (!sample.empty()) side_queue.push_back(SideRecord{std::move(sample), std::nullopt, now});
+        } catch (...) {  // only std::bad_alloc: no sample
+        }
+      }
+    }
+  }
+
+  // Waits (bounded) for `wandb beta sync --live` to read the end of the run,
+  // and warns unless it ended well. Caller side, after the end records.
+  void report_live_upload() {
+    const detail::LiveSync::Result r = live->wait(options.sync_timeout);
+    const std::string log = (run.root / "live-sync.log").string();
+    const std::string command = live->command_line();
+    const std::string pid = std::to_string(live->pid());
+    live.reset();  // never kills it: one still running is left to finish
+    if (!r.exited) {
+      detail::emit_warning("live upload `" + command + "` (pid " + pid + ") is still running after " +
+                           std::to_string(options.sync_timeout.count()) +
+                           " ms; it goes on in the background (log: " + log + ")");
+    } else if (r.signal != 0 || r.exit_code != 0) {
+      detail::emit_warning("live upload `" + command + "` ended with " +
+                           (r.signal != 0 ? "signal " + std::to_string(r.signal)
+                                          : "exit status " + std::to_string(r.exit_code)) +
+                           " (log: " + log + "); upload the run with `wandb sync " + run.root.string() + "`");
     }
   }
 
@@ -812,8 +949,27 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
     if (*text) detail::check_text(what, **text);
   }
   for (const std::string& tag : options.tags) detail::check_text("tag", tag);
+  if (options.stats_interval.count() < 0) {
+    throw ValueError("stats_interval: expected 0 (off) or a positive duration, got " +
+                     std::to_string(options.stats_interval.count()) + " ms");
+  }
+  if (options.sync_timeout.count() < 0) {
+    throw ValueError("sync_timeout: expected 0 or a positive duration, got " +
+                     std::to_string(options.sync_timeout.count()) + " ms");
+  }
   for (auto it = options.config.begin(); it != options.config.end(); ++it) detail::check_key(it.key());
   detail::check_json_text("config", options.config);
+  if (options.console == Console::kTee) {
+    // First: a capture that cannot start (another run has one) leaves nothing behind.
+    Impl* raw = impl_.get();
+    impl.console = std::make_unique<detail::ConsoleCapture>(
+        [raw](detail::ConsoleCapture::Stream stream, std::string text, std::chrono::system_clock::time_point when) {
+          std::lock_guard<std::mutex> lock(raw->mu);
+          raw->side_queue.push_back(
+              SideRecord{std::nullopt, detail::RunOutput::Output{static_cast<int>(stream), std::move(text), when}, when});
+          raw->write_cv.notify_one();
+        });
+  }
   impl.run.id = options.id.value_or(random_run_id());
   impl.run.start = std::chrono::system_clock::now();
   impl.start_steady = std::chrono::steady_clock::now();
@@ -842,11 +998,35 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   // Written here, before the writer starts: init reports a run that cannot be written.
   impl.output = std::make_unique<detail::RunOutput>(impl.run, impl.options, impl.config);
   impl.uncaught_at_start = std::uncaught_exceptions();
+  std::unique_ptr<detail::GpuSource> gpus;
+  if (impl.options.metadata || impl.options.stats_interval.count() > 0) gpus = detail::nvml_gpus();
+  if (impl.options.metadata) {
+    const Json extra = {{"wandb_image",
+                         {{"version", version()},
+                          {"libtorch", detail::libtorch_version()},
+                          {"libtorch_cuda", detail::libtorch_has_cuda()},
+                          {"opencv", CV_VERSION}}}};
+    impl.output->metadata(detail::system_metadata({}, extra, impl.run.start, gpus.get()));
+  }
+  if (impl.options.stats_interval.count() > 0) {
+    impl.sampler = std::make_unique<detail::SystemSampler>(detail::SystemPaths{}, std::move(gpus),
+                                                           detail::CpuMetric::kProcess);
+  }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int encoders = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
   Impl* raw = impl_.get();
   impl.writer = std::thread([raw] { raw->writer_loop(); });
   for (int i = 0; i < encoders; ++i) impl.encoders.emplace_back([raw] { raw->encoder_loop(); });
+  if (impl.sampler) impl.stats_thread = std::thread([raw] { raw->stats_loop(); });
+  if (impl.options.sync == Sync::kLive) {
+    std::string why;
+    impl.live = detail::LiveSync::start(impl.run.root, impl.run.root / "live-sync.log",
+                                        {.cli = impl.options.wandb_program}, &why);
+    if (!impl.live) {
+      detail::emit_warning("live upload off: " + why + "; the run is written offline (upload it with `wandb sync " +
+                           impl.run.root.string() + "`)");
+    }
+  }
 } WANDB_PUBLIC_CALL("Run")
 
 Run::Run(Run&&) noexcept = default;
@@ -1016,6 +1196,11 @@ void Run::finish(int exit_code) try {
     return;
   }
   impl.closed = true;  // later log() calls throw; one waiting for queue space is still written
+  lock.unlock();
+  // The last console output and samples go in before the end records. Only
+  // this call gets here: later ones saw `closed` and wait for the writer.
+  impl.stop_side_sources();
+  lock.lock();
   impl.seal_open();
   impl.exit_code = exit_code;
   impl.write_cv.notify_one();
@@ -1024,6 +1209,7 @@ void Run::finish(int exit_code) try {
   impl.encode_cv.notify_all();
   std::exception_ptr error = impl.error ? impl.error : impl.end_error;
   lock.unlock();
+  if (impl.live) impl.report_live_upload();
   if (error) std::rethrow_exception(error);
 } WANDB_PUBLIC_CALL("Run::finish")
 

@@ -9,6 +9,7 @@
 
 #include "detail/file_io.h"
 #include "detail/run_record.h"
+#include "detail/text.h"
 #include "wandb/errors.h"
 
 namespace fs = std::filesystem;
@@ -34,6 +35,14 @@ std::string host_name() {
   char buf[256] = {0};
   if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
   return buf;
+}
+
+void set_time(google::protobuf::Timestamp* out, std::chrono::system_clock::time_point when) {
+  const auto since_epoch = when.time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  out->set_seconds(seconds.count());
+  out->set_nanos(static_cast<int32_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
 }
 
 template <class Item, class Container>
@@ -116,11 +125,7 @@ RunOutput::RunOutput(const RunIdentity& run, const RunOptions& o, const Json& co
   for (const auto& tag : o.tags) rr->add_tags(tag);
   add_items<wandb_internal::ConfigItem>(rr->mutable_config()->mutable_update(), config);
   rr->set_host(host_name());
-  const auto since_epoch = run.start.time_since_epoch();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  rr->mutable_start_time()->set_seconds(seconds.count());
-  rr->mutable_start_time()->set_nanos(static_cast<int32_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count()));
+  set_time(rr->mutable_start_time(), run.start);
   records.push_back(std::move(r));
   append_records(*impl_->writer, records);
   write_config_yaml(impl_->files, config);
@@ -218,6 +223,52 @@ void RunOutput::metrics(const std::vector<MetricDef>& metrics) {
     records.push_back(std::move(r));
   }
   append_records(*impl_->writer, records);
+}
+
+void RunOutput::metadata(const Json& metadata) {
+  const std::string text = metadata.dump(4, ' ', false, Json::error_handler_t::replace);
+  write_file_atomic(impl_->files / "wandb-metadata.json", text.data(), text.size(), Existing::kReplace,
+                    impl_->files);
+  wandb_internal::Record r = impl_->next();
+  auto* item = r.mutable_files()->add_files();
+  item->set_path("wandb-metadata.json");
+  item->set_policy(wandb_internal::FilesItem::NOW);
+  item->set_type(wandb_internal::FilesItem::WANDB);
+  append_record(*impl_->writer, r);
+}
+
+void RunOutput::stats(const Json& sample, std::chrono::system_clock::time_point when) {
+  wandb_internal::Record r = impl_->next();
+  auto* stats = r.mutable_stats();
+  stats->set_stats_type(wandb_internal::StatsRecord::SYSTEM);
+  set_time(stats->mutable_timestamp(), when);
+  for (auto it = sample.begin(); it != sample.end(); ++it) {
+    auto* item = stats->add_item();
+    item->set_key(it.key());
+    item->set_value_json(dumps_python(it.value()));
+  }
+  append_record(*impl_->writer, r);
+}
+
+void RunOutput::output(const std::vector<Output>& pieces) {
+  std::vector<wandb_internal::Record> records;
+  const auto add = [&](const Output& piece, std::string text) {
+    wandb_internal::Record r = impl_->next();
+    auto* out = r.mutable_output_raw();
+    out->set_output_type(piece.stream == 0 ? wandb_internal::OutputRawRecord::STDERR
+                                           : wandb_internal::OutputRawRecord::STDOUT);
+    set_time(out->mutable_timestamp(), piece.when);
+    out->set_line(std::move(text));
+    records.push_back(std::move(r));
+  };
+  for (const Output& piece : pieces) {
+    const bool newline = !piece.text.empty() && piece.text.back() == '\n';
+    // Console bytes need not be UTF-8; a protobuf string must be.
+    std::string text = repair_utf8(std::string_view(piece.text).substr(0, piece.text.size() - (newline ? 1 : 0)));
+    if (!text.empty()) add(piece, std::move(text));
+    if (newline) add(piece, "\n");
+  }
+  if (!records.empty()) append_records(*impl_->writer, records);
 }
 
 void RunOutput::summary(const Json& summary) {

@@ -678,7 +678,10 @@ TEST(RunFile, RecordsMatchWhatWasLogged) {
                             .job_type = "train",
                             .notes = "notes",
                             .tags = {"a", "b"},
-                            .config = Json{{"lr", 0.1}}});
+                            .config = Json{{"lr", 0.1}},
+                            // Only the records this test lists (no metadata file, no samples).
+                            .metadata = false,
+                            .stats_interval = std::chrono::milliseconds(0)});
   const Image img = gradient_image();
   run.log({{"img", img}, {"loss", 0.5}});
   run.log({{"loss", 0.25}});

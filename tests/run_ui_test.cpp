@@ -4,12 +4,22 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
 #include <stdexcept>
 
 #include "run_support.h"
 #include "test_support.h"
 #include "wandb/errors.h"
 #include "wandb/run.h"
+#include "wandb/run_file.h"
+#include "wandb/version.h"
 #include "wandb/warnings.h"
 
 namespace fs = std::filesystem;
@@ -122,7 +132,7 @@ TEST(RunRecordConfig, InitConfigIsInTheRunRecordAndLaterChangesInConfigRecords) 
 
 TEST(RunRecordSummary, EveryRowIsFollowedByASummaryOfItsValues) {
   wandb::test::TempDir tmp;
-  wandb::Run run(RunOptions{.dir = tmp.path()});
+  wandb::Run run(RunOptions{.dir = tmp.path(), .metadata = false, .stats_interval = std::chrono::milliseconds(0)});
   run.log({{"loss", 1.0}});
   run.log({{"loss", 0.5}, {"acc", 0.9}});
   run.summary("best", 0.25);
@@ -197,4 +207,165 @@ TEST(RunMetrics, BadDefinitionsAreValueErrors) {
   run.finish();
   expect_error<wandb::StateError>([&] { run.define_metric("a"); }, "finished");
   EXPECT_TRUE(records_of(run.root(), "metric").empty());
+}
+
+// ---- the Overview, System and Logs tabs, and live upload ---------------------------
+
+namespace {
+
+std::vector<wandb::RunFileRecord> all_records(const fs::path& root) {
+  return wandb::test::read_run_view(root).contents.records;
+}
+
+// Reads the run file until a record of `kind` is there (the writer thread
+// writes it in the background); false after a minute.
+bool wait_for_record(const fs::path& root, const std::string& kind) {
+  for (int i = 0; i < 600; ++i) {
+    for (const auto& r : all_records(root)) {
+      if (r.kind == kind) return true;
+    }
+    ::usleep(100 * 1000);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(RunMetadata, MetadataFileIsWrittenAndNamedByAFilesRecord) {
+  wandb::test::TempDir tmp;
+  wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(0)});
+  run.finish();
+  const Json meta = Json::parse(wandb::test::file_text(run.dir() / "wandb-metadata.json"));
+  for (const char* key : {"os", "host", "args", "program", "executable", "startedAt", "cpu_count_logical",
+                          "memory", "disk"}) {
+    EXPECT_TRUE(meta.contains(key)) << key;
+  }
+  EXPECT_EQ(meta["state"], "running");
+  EXPECT_EQ(meta["wandb_image"]["version"], wandb::version());
+  EXPECT_TRUE(meta["wandb_image"].contains("libtorch"));
+  const auto records = all_records(run.root());
+  ASSERT_GE(records.size(), 3u);
+  EXPECT_EQ(records[2].kind, "files");
+  EXPECT_EQ(records[2].json["files"]["files"][0],
+            Json::parse(R"({"path": "wandb-metadata.json", "type": "WANDB"})"));
+}
+
+TEST(RunStats, SamplesBecomeStatsRecordsWithTheSdksKeys) {
+  wandb::test::TempDir tmp;
+  wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(50)});
+  run.log({{"loss", 1.0}});
+  ASSERT_TRUE(wait_for_record(run.root(), "stats"));
+  run.finish();
+  std::set<std::string> keys;
+  for (const auto& r : all_records(run.root())) {
+    if (r.kind != "stats") continue;
+    EXPECT_TRUE(r.json["stats"].contains("timestamp"));
+    for (const auto& item : r.json["stats"]["item"]) keys.insert(item["key"].get<std::string>());
+  }
+  for (const char* key : {"cpu", "memory", "proc.memory.rssMB", "proc.memory.availableMB", "proc.cpu.threads",
+                          "disk.\\.usagePercent", "network.sent"}) {
+    EXPECT_TRUE(keys.count(key)) << key;
+  }
+}
+
+TEST(RunConsole, TeeRecordsStdoutAndStderrAsTheSdkDoes) {
+  wandb::test::TempDir tmp;
+  wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(0),
+                            .console = wandb::Console::kTee});
+  // A second capture in the same process cannot start: nothing is created.
+  expect_error<wandb::StateError>(
+      [&] { wandb::Run other(RunOptions{.dir = tmp.path() / "other", .console = wandb::Console::kTee}); }, "");
+  EXPECT_FALSE(fs::exists(tmp.path() / "other"));
+  std::printf("printed by printf\n");
+  std::fflush(stdout);
+  std::cerr << "printed to stderr" << std::endl;
+  ASSERT_EQ(std::system("echo printed by a child"), 0);
+  std::printf("no newline at the end");
+  std::fflush(stdout);
+  run.finish();
+  std::printf("\n");  // after finish: not captured
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& r : all_records(run.root())) {
+    if (r.kind != "output_raw") continue;
+    got.emplace_back(r.json["output_raw"].value("output_type", "STDERR"), r.json["output_raw"]["line"]);
+    EXPECT_TRUE(r.json["output_raw"].contains("timestamp"));
+  }
+  const auto has = [&](const std::string& type, const std::string& line) {
+    return std::find(got.begin(), got.end(), std::pair{type, line}) != got.end();
+  };
+  EXPECT_TRUE(has("STDOUT", "printed by printf"));
+  EXPECT_TRUE(has("STDOUT", "\n"));  // the newline is a record of its own
+  EXPECT_TRUE(has("STDERR", "printed to stderr"));
+  EXPECT_TRUE(has("STDOUT", "printed by a child"));
+  EXPECT_TRUE(has("STDOUT", "no newline at the end"));
+  // Console records come before the end of the run.
+  const auto records = all_records(run.root());
+  EXPECT_EQ(records[records.size() - 2].kind, "exit");
+}
+
+namespace {
+
+// A stand-in for the wandb CLI: answers the probe with `help` and, when
+// started on a run, writes its arguments to <run>/live-args.txt, then waits
+// for the run file's Final record and exits with `status`.
+fs::path fake_wandb(const fs::path& dir, const std::string& help, int status) {
+  fs::create_directories(dir / "bin");  // not dir/wandb: that is the runs' folder
+  const fs::path path = dir / "bin" / "wandb";
+  std::ofstream(path) << "#!/bin/sh\n"
+                      << "if [ \"$1 $2 $3\" = \"beta sync --help\" ]; then echo '" << help << "'; exit 0; fi\n"
+                      << "echo \"$@\" > \"$4/live-args.txt\"\n"
+                      << "i=0\n"
+                      << "while [ $i -lt 1200 ]; do\n"
+                      << "  f=$(ls \"$4\"/run-*.wandb)\n"
+                      << "  if [ \"$(tail -c 3 \"$f\" | od -An -tx1 | tr -d ' \\n')\" = a20100 ]; then\n"
+                      << "    echo final >> \"$4/live-args.txt\"; exit " << status << "\n"
+                      << "  fi\n"
+                      << "  sleep 0.05; i=$((i+1))\n"
+                      << "done\n"
+                      << "exit 9\n";
+  fs::permissions(path, fs::perms::owner_all);
+  return path;
+}
+
+}  // namespace
+
+TEST(RunLive, LiveSyncFollowsTheRunToItsEnd) {
+  wandb::test::TempDir tmp;
+  Warnings warnings;
+  const fs::path cli = fake_wandb(tmp.path(), "  --live  upload while the run is written", 0);
+  wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(0),
+                            .sync = wandb::Sync::kLive, .wandb_program = cli});
+  run.log({{"loss", 1.0}});
+  run.finish();
+  EXPECT_EQ(wandb::test::file_text(run.root() / "live-args.txt"),
+            "beta sync --live " + fs::absolute(run.root()).string() + "\nfinal\n");
+  EXPECT_TRUE(warnings.seen.empty()) << warnings.seen.front();
+}
+
+TEST(RunLive, NoLiveCapableWandbWarnsAndStaysOffline) {
+  wandb::test::TempDir tmp;
+  Warnings warnings;
+  const fs::path cli = fake_wandb(tmp.path(), "usage: wandb beta sync [OPTIONS] PATH", 0);
+  wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(0),
+                            .sync = wandb::Sync::kLive, .wandb_program = cli});
+  run.log({{"loss", 1.0}});
+  run.finish();
+  ASSERT_EQ(warnings.seen.size(), 1u);
+  EXPECT_NE(warnings.seen[0].find("live upload off: wandb at " + cli.string() + " has no `beta sync --live`"),
+            std::string::npos)
+      << warnings.seen[0];
+  EXPECT_FALSE(fs::exists(run.root() / "live-args.txt"));
+  EXPECT_EQ(exit_code(run.root()), 0);
+}
+
+TEST(RunLive, AFailedUploadIsReportedAtFinish) {
+  wandb::test::TempDir tmp;
+  Warnings warnings;
+  const fs::path cli = fake_wandb(tmp.path(), "--live", 3);
+  wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(0),
+                            .sync = wandb::Sync::kLive, .wandb_program = cli});
+  run.finish();
+  ASSERT_EQ(warnings.seen.size(), 1u);
+  EXPECT_NE(warnings.seen[0].find("ended with exit status 3"), std::string::npos) << warnings.seen[0];
+  EXPECT_NE(warnings.seen[0].find("live-sync.log"), std::string::npos) << warnings.seen[0];
 }

@@ -59,6 +59,19 @@ class RunOutput {
   void summary_update(const Json& values, const std::vector<std::string>& files);
   /// Metric records, in one write.
   void metrics(const std::vector<MetricDef>& metrics);
+  /// files/wandb-metadata.json and the Files record naming it.
+  void metadata(const Json& metadata);
+  /// One Stats record (a system-metrics sample).
+  void stats(const Json& sample, std::chrono::system_clock::time_point when);
+  /// One piece of console output: `stream` 0 stderr, 1 stdout.
+  struct Output {
+    int stream = 1;
+    std::string text;
+    std::chrono::system_clock::time_point when;
+  };
+  /// OutputRaw records, in one write, as the SDK writes them: a line's text
+  /// and its newline as two records.
+  void output(const std::vector<Output>& pieces);
   /// The whole summary after a change (wandb-summary.json).
   void summary(const Json& summary);
   /// Run end: pending config and files, the final summary, the exit record.

@@ -325,11 +325,13 @@ struct CpuInfo {
 
 CpuInfo parse_cpuinfo(std::string_view text) {
   CpuInfo info;
-  std::optional<std::string> physical, core;
+  // Plain strings and flags: GCC 12 warns (wrongly) that an optional<string>
+  // here may be used uninitialised.
+  std::string physical, core;
+  bool has_physical = false, has_core = false;
   auto end_block = [&] {
-    if (physical && core) info.cores.emplace(*physical, *core);
-    physical.reset();
-    core.reset();
+    if (has_physical && has_core) info.cores.emplace(physical, core);
+    has_physical = has_core = false;
   };
   for (std::string_view line : split_lines(text)) {
     std::size_t colon = line.find(':');
@@ -344,8 +346,10 @@ CpuInfo parse_cpuinfo(std::string_view text) {
       ++info.processors;
     } else if (key == "physical id") {
       physical = std::string(value);
+      has_physical = true;
     } else if (key == "core id") {
       core = std::string(value);
+      has_core = true;
     } else if (key == "cpu MHz") {
       if (auto mhz = parse_double(value); mhz && *mhz > 0) info.mhz.push_back(*mhz);
     }
