@@ -3,6 +3,7 @@
 // with one and with two background workers.
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -124,6 +125,29 @@ void register_log_benchmarks() {
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   }
+  // Live upload's latency: from log() of a row (committed at once) to its
+  // records being in the .wandb file, where `wandb beta sync --live` reads
+  // them. The loop polls the file's size, as a follower would.
+  add_benchmark("log/row_to_file_latency", [](benchmark::State& state) {
+    TempDir dir;
+    RunOptions o = run_options(dir, 1);
+    o.metadata = false;
+    o.stats_interval = std::chrono::milliseconds(0);
+    Run run(o);
+    const std::filesystem::path file = run.root() / ("run-" + run.id() + ".wandb");
+    double loss = 1.0;
+    for (auto _ : state) {
+      const auto before = std::filesystem::file_size(file);
+      run.log({{"loss", loss}});
+      while (std::filesystem::file_size(file) == before) {
+      }
+      loss *= 0.99;
+    }
+    run.finish();  // not timed
+  })
+      ->Iterations(2000)
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
   // The target's measurement: the 64-image list drained by 2 workers and by
   // 1, alternating (fresh images each time: encoding is part of the work).
   // Each iteration also measures the machine's own ceiling for this work in

@@ -86,21 +86,34 @@ std::optional<wandb::Box> predicted_box(const torch::Tensor& pred, const torch::
 
 int main(int argc, char** argv) {
   wandb::cli::exit_on_help(argc, argv,
-                           "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR]\n"
+                           "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]\n"
                            "Trains a tiny LibTorch segmenter on crops of the sample photos and logs\n"
-                           "images with boxes and masks to an offline run under DIR/wandb/.\n"
+                           "images with boxes and masks to an offline run under DIR/wandb/, with its\n"
+                           "console output, system metrics and run metadata.\n"
                            "  --steps N      training steps (default 60)\n"
                            "  --log-every N  log images every N steps (default 10)\n"
-                           "  --dir DIR      parent folder of the run (default .)\n");
+                           "  --dir DIR      parent folder of the run (default .)\n"
+                           "  --live         also upload while training: starts `wandb beta sync --live`\n"
+                           "                 (wandb 0.24 or later on PATH, logged in)\n");
   int steps = 60, log_every = 10;
   std::string dir = ".";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool live = false;
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--live") {
+      live = true;
+      --i;  // a flag without a value
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]\n";
+      return 2;
+    }
     if (flag == "--steps") steps = std::stoi(argv[i + 1]);
     else if (flag == "--log-every") log_every = std::stoi(argv[i + 1]);
     else if (flag == "--dir") dir = argv[i + 1];
     else {
-      std::cerr << "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR]\n";
+      std::cerr << "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]\n";
       return 2;
     }
   }
@@ -117,7 +130,11 @@ int main(int argc, char** argv) {
                                   .project = "wandb-image-demo",
                                   .name = "tiny-segmenter",
                                   .tags = {"demo", "libtorch"},
-                                  .config = {{"steps", steps}, {"lr", 0.01}, {"batch", 16}}});
+                                  .config = {{"steps", steps}, {"lr", 0.01}, {"batch", 16}},
+                                  .console = wandb::Console::kTee,
+                                  .sync = live ? wandb::Sync::kLive : wandb::Sync::kOffline});
+    // Validation IoU: higher is better, and the UI shows its best value.
+    run.define_metric("val/iou", {.summary = "max", .goal = "maximize"});
     auto model = std::make_shared<TinySegmenter>();
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.01));
     const Batch val = make_batch(photos, 4, gen);

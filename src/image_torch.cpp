@@ -4,6 +4,7 @@
 // holds the ImageMask factories for model outputs. (detail/pixels.cpp uses only
 // c10's header-only Half and BFloat16 scalar types.)
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cstring>
 
@@ -143,6 +144,13 @@ void check_image_tensor(const at::Tensor& data) {
   }
   elem_type(data);
 }
+
+std::string libtorch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+bool libtorch_has_cuda() { return at::hasCUDA(); }
 
 void rethrow_torch_error(const char* what) {
   try {

@@ -18,14 +18,19 @@
 // Fields marked WRITER are touched only by the writer thread (and by the
 // constructor before the writer starts).
 #include "wandb/run.h"
+#include "wandb/version.h"
+
+#include <fnmatch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
 #include <future>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -33,12 +38,18 @@
 #include <set>
 #include <thread>
 
+#include <opencv2/core/version.hpp>
+
+#include "detail/console_capture.h"
 #include "detail/file_io.h"
 #include "detail/guard.h"
+#include "detail/live_sync.h"
 #include "detail/media.h"
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
+#include "detail/system_info.h"
 #include "detail/text.h"
+#include "detail/torch_pixels.h"
 #include "wandb/errors.h"
 #include "wandb/warnings.h"
 
@@ -117,14 +128,23 @@ using Nodes = std::vector<std::pair<std::string, Node>>;
 // for its step) or a summary update. The writer writes entries in order, each
 // once it is sealed and the files it names are written.
 struct Entry {
-  enum class Kind { kRow, kSummary };
+  enum class Kind { kRow, kSummary, kMetric };
   Kind kind = Kind::kRow;
+  std::vector<detail::MetricDef> metrics;  // kMetric
   int64_t step = 0;
   Nodes nodes;
   int pending = 0;  // images whose files are not written yet
   bool sealed = false;
   double runtime = 0;
   double timestamp = 0;
+};
+
+// What the writer writes outside the order of rows: system-metrics samples and
+// console output, as they come.
+struct SideRecord {
+  std::optional<Json> stats;                  // a sample, or
+  std::optional<detail::RunOutput::Output> output;  // a piece of console output
+  std::chrono::system_clock::time_point when;
 };
 
 // An image to encode, for the encoder threads.
@@ -297,6 +317,7 @@ struct Run::Impl {
   std::deque<EncodeJob> encode_queue;          // GUARDED_BY(mu)
   std::deque<WriteJob> write_queue;            // GUARDED_BY(mu)
   std::deque<std::shared_ptr<Entry>> entries;  // GUARDED_BY(mu), in log() order
+  std::deque<SideRecord> side_queue;           // GUARDED_BY(mu): stats and console output
   std::shared_ptr<Entry> open;                 // GUARDED_BY(mu): the unsealed row
   int64_t step = 0;                            // GUARDED_BY(mu)
   std::size_t queued_bytes = 0;                // GUARDED_BY(mu)
@@ -316,15 +337,33 @@ struct Run::Impl {
   std::unique_ptr<detail::RunOutput> output;  // WRITER
   std::vector<std::string> announced;         // WRITER: files for the next Files record
   detail::FolderSync media_sync;              // WRITER: folders to sync before the next entry
+  std::vector<detail::MetricDef> metric_defs;  // WRITER: defined names and globs, in order
+  std::set<std::string> metric_names;           // WRITER: names with a Metric record
+  std::map<std::string, Json> step_values;      // WRITER: last value of each step metric
 
   std::vector<std::thread> encoders;
   std::thread writer;
+  int uncaught_at_start = 0;  // std::uncaught_exceptions() when the run began
+
+  // System metrics: a thread taking a sample every options.stats_interval.
+  std::unique_ptr<detail::SystemSampler> sampler;  // the stats thread's
+  std::thread stats_thread;
+  std::condition_variable stats_cv;
+  bool stats_stop = false;  // GUARDED_BY(mu)
+  bool stats_sampled = false;  // GUARDED_BY(mu): a sample was queued
+  // Console capture and live upload, started by init and ended by finish().
+  std::unique_ptr<detail::ConsoleCapture> console;  // owned by the caller side
+  std::unique_ptr<detail::LiveSync> live;           // owned by the caller side
 
   ~Impl() {
+    console.reset();  // restores stdout and stderr
     {
       std::lock_guard<std::mutex> lock(mu);
       stop = true;
+      stats_stop = true;
     }
+    stats_cv.notify_all();
+    if (stats_thread.joinable()) stats_thread.join();
     encode_cv.notify_all();
     write_cv.notify_all();
     for (std::thread& t : encoders) {
@@ -448,6 +487,15 @@ struct Run::Impl {
         space_cv.notify_all();
         continue;
       }
+      if (!side_queue.empty()) {
+        std::deque<SideRecord> batch;
+        batch.swap(side_queue);
+        const bool failed = static_cast<bool>(error);
+        lock.unlock();
+        if (!failed) write_side(batch);
+        lock.lock();
+        continue;
+      }
       if (front_is_ready()) {
         std::shared_ptr<Entry> entry = std::move(entries.front());
         entries.pop_front();
@@ -456,7 +504,7 @@ struct Run::Impl {
         lock.lock();
         continue;
       }
-      if (exit_code && entries.empty() && admitting == 0) {
+      if (exit_code && entries.empty() && admitting == 0 && side_queue.empty()) {
         const int code = error && *exit_code == 0 ? 1 : *exit_code;
         lock.unlock();
         std::exception_ptr failure = write_end(code);
@@ -467,6 +515,104 @@ struct Run::Impl {
         return;
       }
       write_cv.wait(lock);
+    }
+  }
+
+  // Stats and console records. A failure here fails the run like any write.
+  void write_side(const std::deque<SideRecord>& batch) {
+    try {
+      std::vector<detail::RunOutput::Output> pieces;
+      for (const SideRecord& r : batch) {
+        if (r.output) pieces.push_back(*r.output);
+        if (r.stats) {
+          if (!pieces.empty()) output->output(pieces);
+          pieces.clear();
+          output->stats(*r.stats, r.when);
+        }
+      }
+      if (!pieces.empty()) output->output(pieces);
+    } catch (...) {
+      record_error(std::current_exception());
+    }
+  }
+
+  void stats_loop() {
+    t_background_run = this;
+    // The first sample about 2 s after init, as the SDK takes it.
+    auto wait = std::min(options.stats_interval, std::chrono::milliseconds(2000));
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      if (stats_cv.wait_for(lock, wait, [&] { return stats_stop; })) return;
+      wait = options.stats_interval;
+      lock.unlock();
+      Json sample;
+      try {
+        sample = sampler->sample();
+      } catch (...) {  // only std::bad_alloc: skip this sample
+      }
+      const auto now = std::chrono::system_clock::now();
+      lock.lock();
+      if (!sample.empty() && !closed) {
+        side_queue.push_back(SideRecord{std::move(sample), std::nullopt, now});
+        stats_sampled = true;
+        write_cv.notify_one();
+      }
+    }
+  }
+
+  // Ends console capture and system metrics before the run's end records,
+  // so the last output and samples go in first. Caller side, no lock held.
+  void stop_side_sources() {
+    if (console) {
+      const std::exception_ptr failed = console->stop();
+      console.reset();
+      if (failed) {
+        try {
+          std::rethrow_exception(failed);
+        } catch (const std::exception& e) {
+          detail::emit_warning(std::string("console capture stopped early: ") + e.what());
+        } catch (...) {
+          detail::emit_warning("console capture stopped early");
+        }
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stats_stop = true;
+    }
+    stats_cv.notify_all();
+    if (stats_thread.joinable()) stats_thread.join();
+    // A run shorter than the first interval still gets one sample, at its end.
+    if (sampler) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!stats_sampled) {
+        try {
+          Json sample = sampler->sample();
+          const auto now = std::chrono::system_clock::now();
+          if (!sample.empty()) side_queue.push_back(SideRecord{std::move(sample), std::nullopt, now});
+        } catch (...) {  // only std::bad_alloc: no sample
+        }
+      }
+    }
+  }
+
+  // Waits (bounded) for `wandb beta sync --live` to read the end of the run,
+  // and warns unless it ended well. Caller side, after the end records.
+  void report_live_upload() {
+    const detail::LiveSync::Result r = live->wait(options.sync_timeout);
+    const std::string log = (run.root / "live-sync.log").string();
+    const std::string command = live->command_line();
+    const std::string pid = std::to_string(live->pid());
+    live.reset();  // never kills it: one still running is left to finish
+    if (!r.exited) {
+      detail::emit_warning("live upload `" + command + "` (pid " + pid + ") is still running after " +
+                           std::to_string(options.sync_timeout.count()) +
+                           " ms; it goes on in the background (log: " + log + ")");
+    } else if (r.signal != 0 || r.exit_code != 0) {
+      detail::emit_warning("live upload `" + command + "` ended with " +
+                           (r.signal != 0 ? "signal " + std::to_string(r.signal)
+                                          : "exit status " + std::to_string(r.exit_code)) +
+                           " (log: " + log + "); upload the run with `wandb sync " + run.root.string() + "`");
     }
   }
 
@@ -504,10 +650,75 @@ struct Run::Impl {
     return failures;
   }
 
+  // The metric defined for `key`: by name, else by the first glob matching it.
+  const detail::MetricDef* metric_for(const std::string& key) const {
+    const detail::MetricDef* by_glob = nullptr;
+    for (const detail::MetricDef& m : metric_defs) {
+      if (!m.glob && m.name == key) return &m;
+      if (m.glob && !by_glob && ::fnmatch(m.name.c_str(), key.c_str(), 0) == 0) by_glob = &m;
+    }
+    return by_glob;
+  }
+
+  // Records defined metrics; step metrics not yet defined are defined first,
+  // as the SDK's handler does.
+  void define_metrics(const std::vector<detail::MetricDef>& defs) {
+    std::vector<detail::MetricDef> out;
+    for (const detail::MetricDef& m : defs) {
+      if (!m.step_metric.empty() && metric_names.insert(m.step_metric).second) {
+        detail::MetricDef step;
+        step.name = m.step_metric;
+        step.defined = false;
+        out.push_back(step);
+      }
+      if (!m.glob) metric_names.insert(m.name);
+      metric_defs.push_back(m);
+      out.push_back(m);
+    }
+    output->metrics(out);
+  }
+
+  // step_sync: a row with a metric whose step metric it lacks gets the step
+  // metric's last value. Keys first matched by a glob get their own record.
+  void apply_metrics(Json& row) {
+    if (metric_defs.empty()) return;
+    std::vector<detail::MetricDef> expanded;
+    std::vector<std::pair<std::string, Json>> added;
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      const detail::MetricDef* m = metric_for(it.key());
+      if (!m) continue;
+      if (m->glob && !metric_names.count(it.key())) {
+        detail::MetricDef e = *m;
+        e.name = it.key();
+        e.glob = false;
+        e.expanded_from_glob = true;
+        expanded.push_back(e);
+      }
+      if (m->step_sync && !m->step_metric.empty() && !row.contains(m->step_metric)) {
+        const auto last = step_values.find(m->step_metric);
+        if (last != step_values.end()) added.emplace_back(m->step_metric, last->second);
+      }
+    }
+    for (auto& [key, value] : added) row[key] = std::move(value);
+    if (!expanded.empty()) define_metrics(expanded);
+    for (const std::string& name : metric_names) {
+      if (row.contains(name)) step_values[name] = row[name];
+    }
+  }
+
   void write_entry(const Entry& entry) {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (error) return;  // a failed run stays failed: later rows are not written
+    }
+    if (entry.kind == Entry::Kind::kMetric) {
+      try {
+        output->check_intact();
+        define_metrics(entry.metrics);
+      } catch (...) {
+        record_error(std::current_exception());
+      }
+      return;
     }
     std::vector<std::string> files;
     std::vector<const detail::Binding*> bindings;
@@ -527,6 +738,12 @@ struct Run::Impl {
                                [&](const std::string& f) { return !seen.insert(f).second; }),
                 files.end());
     if (entry.kind == Entry::Kind::kRow) {
+      try {
+        apply_metrics(json);
+      } catch (...) {
+        record_error(std::current_exception());
+        return;
+      }
       json["_step"] = entry.step;
       json["_runtime"] = entry.runtime;
       json["_timestamp"] = entry.timestamp;
@@ -549,8 +766,7 @@ struct Run::Impl {
         if (changed_config) output->config(*changed_config);
         output->history(entry.step, json, files);
       } else {
-        // Files of a summary update go out with the next row (or the end).
-        announced = std::move(files);
+        output->summary_update(json, files);
       }
       output->summary(summary_now);
     } catch (...) {
@@ -733,8 +949,27 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
     if (*text) detail::check_text(what, **text);
   }
   for (const std::string& tag : options.tags) detail::check_text("tag", tag);
+  if (options.stats_interval.count() < 0) {
+    throw ValueError("stats_interval: expected 0 (off) or a positive duration, got " +
+                     std::to_string(options.stats_interval.count()) + " ms");
+  }
+  if (options.sync_timeout.count() < 0) {
+    throw ValueError("sync_timeout: expected 0 or a positive duration, got " +
+                     std::to_string(options.sync_timeout.count()) + " ms");
+  }
   for (auto it = options.config.begin(); it != options.config.end(); ++it) detail::check_key(it.key());
   detail::check_json_text("config", options.config);
+  if (options.console == Console::kTee) {
+    // First: a capture that cannot start (another run has one) leaves nothing behind.
+    Impl* raw = impl_.get();
+    impl.console = std::make_unique<detail::ConsoleCapture>(
+        [raw](detail::ConsoleCapture::Stream stream, std::string text, std::chrono::system_clock::time_point when) {
+          std::lock_guard<std::mutex> lock(raw->mu);
+          raw->side_queue.push_back(
+              SideRecord{std::nullopt, detail::RunOutput::Output{static_cast<int>(stream), std::move(text), when}, when});
+          raw->write_cv.notify_one();
+        });
+  }
   impl.run.id = options.id.value_or(random_run_id());
   impl.run.start = std::chrono::system_clock::now();
   impl.start_steady = std::chrono::steady_clock::now();
@@ -761,13 +996,37 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   impl.config = options.config;
   impl.options = std::move(options);
   // Written here, before the writer starts: init reports a run that cannot be written.
-  impl.output = std::make_unique<detail::RunOutput>(impl.run, impl.options);
-  impl.output->config(impl.config);
+  impl.output = std::make_unique<detail::RunOutput>(impl.run, impl.options, impl.config);
+  impl.uncaught_at_start = std::uncaught_exceptions();
+  std::unique_ptr<detail::GpuSource> gpus;
+  if (impl.options.metadata || impl.options.stats_interval.count() > 0) gpus = detail::nvml_gpus();
+  if (impl.options.metadata) {
+    const Json extra = {{"wandb_image",
+                         {{"version", version()},
+                          {"libtorch", detail::libtorch_version()},
+                          {"libtorch_cuda", detail::libtorch_has_cuda()},
+                          {"opencv", CV_VERSION}}}};
+    impl.output->metadata(detail::system_metadata({}, extra, impl.run.start, gpus.get()));
+  }
+  if (impl.options.stats_interval.count() > 0) {
+    impl.sampler = std::make_unique<detail::SystemSampler>(detail::SystemPaths{}, std::move(gpus),
+                                                           detail::CpuMetric::kProcess);
+  }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int encoders = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
   Impl* raw = impl_.get();
   impl.writer = std::thread([raw] { raw->writer_loop(); });
   for (int i = 0; i < encoders; ++i) impl.encoders.emplace_back([raw] { raw->encoder_loop(); });
+  if (impl.sampler) impl.stats_thread = std::thread([raw] { raw->stats_loop(); });
+  if (impl.options.sync == Sync::kLive) {
+    std::string why;
+    impl.live = detail::LiveSync::start(impl.run.root, impl.run.root / "live-sync.log",
+                                        {.cli = impl.options.wandb_program}, &why);
+    if (!impl.live) {
+      detail::emit_warning("live upload off: " + why + "; the run is written offline (upload it with `wandb sync " +
+                           impl.run.root.string() + "`)");
+    }
+  }
 } WANDB_PUBLIC_CALL("Run")
 
 Run::Run(Run&&) noexcept = default;
@@ -790,13 +1049,24 @@ Run& Run::operator=(Run&& other) noexcept {
 
 Run::~Run() {
   if (!impl_) return;
-  try {
-    finish();
-  } catch (const std::exception& e) {
+  // Destroyed by an exception unwinding the run's scope: the program did not
+  // get to its end, so the run did not succeed.
+  const bool unwinding = std::uncaught_exceptions() > impl_->uncaught_at_start;
+  const auto warn_quietly = [&](const std::string& message) noexcept {
     try {
-      detail::emit_warning(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
-    } catch (...) {
+      detail::emit_warning(message);
+    } catch (...) {  // a destructor must not throw, even for the handler
     }
+  };
+  try {
+    if (unwinding && !finished()) {
+      warn_quietly("run " + impl_->run.id + " ends with exit code 1: an exception is leaving its scope");
+    }
+    finish(unwinding ? 1 : 0);
+  } catch (const std::exception& e) {
+    warn_quietly(std::string("run ") + impl_->run.id + " finished with an error: " + e.what());
+  } catch (...) {
+    warn_quietly(std::string("run ") + impl_->run.id + " finished with an error of an unknown type");
   }
 }
 
@@ -863,6 +1133,57 @@ void Run::summary(const std::string& key, const Value& value) try {
   impl.write_cv.notify_one();
 } WANDB_PUBLIC_CALL("Run::summary")
 
+void Run::define_metric(const std::string& name, const MetricOptions& options) try {
+  Impl& impl = detail::RunAccess::impl(*this);
+  if (name.empty()) throw ValueError("define_metric: expected a metric name, got \"\"");
+  detail::check_text("define_metric name", name);
+  detail::MetricDef def;
+  def.name = name;
+  def.glob = name.back() == '*';
+  if (options.step_metric) {
+    if (options.step_metric->empty()) {
+      throw ValueError("define_metric step_metric: expected a metric name, got \"\"");
+    }
+    detail::check_text("define_metric step_metric", *options.step_metric);
+    def.step_metric = *options.step_metric;
+  }
+  def.step_sync = options.step_sync.value_or(options.step_metric.has_value());
+  def.hidden = options.hidden;
+  static const std::set<std::string> kOps = {"min", "max", "mean", "best", "last", "copy", "none"};
+  if (!options.summary.empty()) {
+    std::size_t start = 0;
+    while (start <= options.summary.size()) {  // as the SDK: split on ',' without trimming
+      const std::size_t comma = std::min(options.summary.find(',', start), options.summary.size());
+      const std::string op = options.summary.substr(start, comma - start);
+      if (!kOps.count(op)) {
+        throw ValueError("define_metric summary: expected min, max, mean, best, last, copy or none, got \"" +
+                         detail::printable(op) + "\"");
+      }
+      if (std::find(def.summary.begin(), def.summary.end(), op) == def.summary.end()) def.summary.push_back(op);
+      start = comma + 1;
+    }
+  }
+  if (options.goal) {
+    std::string prefix = options.goal->substr(0, 3);
+    for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (prefix != "min" && prefix != "max") {
+      throw ValueError("define_metric goal: expected \"minimize\" or \"maximize\", got \"" +
+                       detail::printable(*options.goal) + "\"");
+    }
+    def.goal = prefix == "min" ? 1 : 2;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.throw_if_unusable();
+    auto entry = std::make_shared<Entry>();
+    entry->kind = Entry::Kind::kMetric;
+    entry->sealed = true;
+    entry->metrics.push_back(std::move(def));
+    impl.entries.push_back(entry);
+  }
+  impl.write_cv.notify_one();
+} WANDB_PUBLIC_CALL("Run::define_metric")
+
 void Run::finish(int exit_code) try {
   Impl& impl = detail::RunAccess::impl(*this);
   if (t_background_run == &impl) {
@@ -875,6 +1196,11 @@ void Run::finish(int exit_code) try {
     return;
   }
   impl.closed = true;  // later log() calls throw; one waiting for queue space is still written
+  lock.unlock();
+  // The last console output and samples go in before the end records. Only
+  // this call gets here: later ones saw `closed` and wait for the writer.
+  impl.stop_side_sources();
+  lock.lock();
   impl.seal_open();
   impl.exit_code = exit_code;
   impl.write_cv.notify_one();
@@ -883,6 +1209,7 @@ void Run::finish(int exit_code) try {
   impl.encode_cv.notify_all();
   std::exception_ptr error = impl.error ? impl.error : impl.end_error;
   lock.unlock();
+  if (impl.live) impl.report_live_upload();
   if (error) std::rethrow_exception(error);
 } WANDB_PUBLIC_CALL("Run::finish")
 

@@ -178,11 +178,12 @@ Outcome replay(const Json& scenario) {
   if (files != std::vector<std::string>(want_files.begin(), want_files.end())) {
     fail("files: expected " + Json(want_files).dump() + ", got " + Json(files).dump());
   }
-  // The .wandb file says the same: Header, Run, Config first; every media file
-  // in a Files record before the row that uses it; Summary, Exit, Final last.
+  // The .wandb file says the same: Header and Run (with the init config)
+  // first; every media file in a Files record before the row that uses it;
+  // Summary, Exit, Final last.
   const wandb::test::RunFileView view = wandb::test::read_run_view(run.root());
   if (view.contents.torn_tail || !view.contents.header_ok) fail(".wandb: damaged: " + view.contents.tail_error);
-  if (view.kinds.size() < 6 || view.kinds[0] != "header" || view.kinds[1] != "run" || view.kinds[2] != "config" ||
+  if (view.kinds.size() < 6 || view.kinds[0] != "header" || view.kinds[1] != "run" ||
       view.kinds[view.kinds.size() - 3] != "summary" || view.kinds[view.kinds.size() - 2] != "exit" ||
       view.kinds.back() != "final") {
     fail(".wandb: unexpected record order " + Json(view.kinds).dump());

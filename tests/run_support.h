@@ -13,10 +13,10 @@
 
 namespace wandb::test {
 
-/// History rows from files/wandb-history.jsonl.
+/// History rows from history.jsonl, beside the files/ folder given.
 inline std::vector<Json> read_history_lines(const std::filesystem::path& files_dir) {
   std::vector<Json> rows;
-  std::ifstream in(files_dir / "wandb-history.jsonl");
+  std::ifstream in(files_dir.parent_path() / "history.jsonl");
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty()) rows.push_back(Json::parse(line));
@@ -87,7 +87,7 @@ struct RunFileView {
   std::vector<Json> history;              // {key: value} per History record, plus "_step_num"
   std::vector<std::string> files;         // every Files path, in order
   std::vector<size_t> files_before;       // for each history row: Files paths seen before it
-  Json config = Json::object();           // the last Config record's values
+  Json config = Json::object();           // the Run record's config, or the last Config record's
   Json summary = Json::object();          // the Summary record's values
   RunFileContents contents;
 };
@@ -127,6 +127,8 @@ inline RunFileView read_run_view(const std::filesystem::path& root) {
       row["_step_num"] = j["history"].contains("step") ? j["history"]["step"].value("num", 0) : 0;
       view.history.push_back(row);
       view.files_before.push_back(view.files.size());
+    } else if (r.kind == "run") {
+      if (j["run"].contains("config")) view.config = items_to_object(j["run"], "config", "update");
     } else if (r.kind == "config") {
       view.config = items_to_object(j, "config", "update");
     } else if (r.kind == "summary") {

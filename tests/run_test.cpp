@@ -149,7 +149,7 @@ TEST(RunValues, ScalarsJsonNestedAndNan) {
            {"nan", std::numeric_limits<double>::quiet_NaN()},
            {"val", nested}});
   run.finish();
-  std::ifstream in(run.dir() / "wandb-history.jsonl");
+  std::ifstream in(run.root() / "history.jsonl");
   std::string line;
   std::getline(in, line);
   EXPECT_NE(line.find("\"nan\": NaN"), std::string::npos) << line;
@@ -631,7 +631,7 @@ TEST(RunFailures, KilledProcessLeavesOnlyCompleteReferencedFiles) {
   char buf[16] = {0};
   ASSERT_GT(read(out[0], buf, 5), 0) << "child did not start";
   // Kill it once some rows are on disk, while it is still writing more.
-  const fs::path history = tmp.path() / "wandb" / "latest-run" / "files" / "wandb-history.jsonl";
+  const fs::path history = tmp.path() / "wandb" / "latest-run" / "history.jsonl";
   const auto count_lines = [&] {
     std::ifstream h(history);
     return std::count(std::istreambuf_iterator<char>(h), std::istreambuf_iterator<char>(), '\n');
@@ -643,7 +643,7 @@ TEST(RunFailures, KilledProcessLeavesOnlyCompleteReferencedFiles) {
   close(out[0]);
   ASSERT_TRUE(WIFSIGNALED(status));
   const fs::path files = tmp.path() / "wandb" / "latest-run" / "files";
-  std::ifstream in(files / "wandb-history.jsonl");
+  std::ifstream in(files.parent_path() / "history.jsonl");
   std::string line;
   int rows = 0;
   while (std::getline(in, line)) {
@@ -678,7 +678,10 @@ TEST(RunFile, RecordsMatchWhatWasLogged) {
                             .job_type = "train",
                             .notes = "notes",
                             .tags = {"a", "b"},
-                            .config = Json{{"lr", 0.1}}});
+                            .config = Json{{"lr", 0.1}},
+                            // Only the records this test lists (no metadata file, no samples).
+                            .metadata = false,
+                            .stats_interval = std::chrono::milliseconds(0)});
   const Image img = gradient_image();
   run.log({{"img", img}, {"loss", 0.5}});
   run.log({{"loss", 0.25}});
@@ -687,8 +690,10 @@ TEST(RunFile, RecordsMatchWhatWasLogged) {
   ASSERT_TRUE(fs::exists(file));
   const wandb::test::RunFileView view = wandb::test::read_run_view(run.root());
   EXPECT_FALSE(view.contents.torn_tail);
-  const std::vector<std::string> kinds = {"header", "run", "config", "files", "history", "history",
-                                          "summary", "exit", "final"};
+  // The init config is in the Run record; each row is followed by a Summary
+  // record with its values, so a killed run keeps its summary.
+  const std::vector<std::string> kinds = {"header",  "run",     "files",   "history", "summary",
+                                          "history", "summary", "summary", "exit",    "final"};
   EXPECT_EQ(view.kinds, kinds);
   const auto& records = view.contents.records;
   for (size_t i = 0; i + 1 < records.size(); ++i) EXPECT_EQ(records[i].num, static_cast<int64_t>(i + 1));
@@ -703,6 +708,8 @@ TEST(RunFile, RecordsMatchWhatWasLogged) {
   EXPECT_EQ(r["notes"], "notes");
   EXPECT_EQ(r["tags"], Json::parse(R"(["a", "b"])"));
   EXPECT_TRUE(r.contains("start_time"));
+  EXPECT_EQ(r["config"], Json::parse(R"({"update": [{"key": "lr", "value_json": "0.1"}]})"));
+  EXPECT_EQ(records[4].json["summary"]["update"][0]["key"], "img");
   EXPECT_EQ(view.files, std::vector<std::string>{"media/images/img_0_" + img.sha256().substr(0, 20) + ".png"});
   EXPECT_EQ(view.history[0]["img"]["sha256"], img.sha256());
   EXPECT_EQ(view.history[1]["_step_num"], 1);

@@ -143,6 +143,16 @@ std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
   } else if (record.kind == "exit") {
     line = "exit_code=" + (body.contains("exit_code") ? str(body, "exit_code") : "0") +
            " runtime=" + (body.contains("runtime") ? str(body, "runtime") : "0") + "s";
+  } else if (record.kind == "stats") {
+    line = "keys: " + item_keys(body, "item");
+  } else if (record.kind == "output_raw") {
+    std::string text = body.value("line", "");
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    line = body.value("output_type", "STDERR") + " " +
+           wandb::Json(text).dump(-1, ' ', false, wandb::Json::error_handler_t::replace);
+  } else if (record.kind == "metric") {
+    line = body.contains("glob_name") ? "glob=" + str(body, "glob_name") : "name=" + str(body, "name");
+    if (body.contains("step_metric")) line += " step_metric=" + str(body, "step_metric");
   } else if (record.kind == "final") {
   } else {
     line = dump(json);

@@ -2,6 +2,7 @@
 // it out, with encoding and file writes on background threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
@@ -71,6 +72,25 @@ class WANDB_IMAGE_EXPORT Row {
   std::vector<Item> items_{};
 };
 
+/// How a run reaches W&B.
+enum class Sync {
+  /// Written to disk only; upload it later with `wandb sync <run folder>`.
+  kOffline,
+  /// Also uploaded while it is written: init starts `wandb beta sync --live
+  /// <run folder>` (wandb 0.24 or later) beside the program, and finish()
+  /// waits for it. Without such a wandb the run stays offline, with a warning.
+  kLive,
+};
+
+/// Console capture for the Logs tab of the W&B UI.
+enum class Console {
+  kOff,  ///< not captured (the default)
+  /// The process's stdout and stderr (file descriptors 1 and 2: printf,
+  /// std::cout, libraries, child processes) are recorded line by line and
+  /// still printed; restored as they were at finish().
+  kTee,
+};
+
 struct RunOptions {
   /// Parent folder: the run goes to <dir>/wandb/offline-run-<YYYYMMDD_HHMMSS>-<id>/.
   std::filesystem::path dir = ".";
@@ -101,6 +121,40 @@ struct RunOptions {
   /// writer thread (not on log()'s caller). false: files reach the disk when
   /// the kernel writes them back or at finish(), as with the SDK.
   bool sync_media = true;
+  /// files/wandb-metadata.json at init, for the Overview tab: OS, host,
+  /// program and arguments, CPUs, memory, disk, NVIDIA GPUs, and this
+  /// library's, LibTorch's and OpenCV's versions.
+  bool metadata = true;
+  /// System metrics for the System tab (CPU, memory, disk, network, NVIDIA
+  /// GPUs): one sample every `stats_interval`, the first about 2 s after init
+  /// (sooner when the interval is shorter); zero turns sampling off.
+  std::chrono::milliseconds stats_interval{15000};
+  Console console = Console::kOff;
+  Sync sync = Sync::kOffline;
+  /// For Sync::kLive: the wandb program; empty: the first `wandb` on PATH.
+  std::filesystem::path wandb_program{};
+  /// For Sync::kLive: how long finish() waits for the upload to end; after
+  /// that it carries on in the background, with a warning.
+  std::chrono::milliseconds sync_timeout{120000};
+};
+
+/// How Run::define_metric plots and summarises a metric (the SDK's
+/// `run.define_metric` arguments).
+struct MetricOptions {
+  /// The metric to plot it against (its x-axis), e.g. "epoch"; defined too
+  /// if it was not yet.
+  std::optional<std::string> step_metric{};
+  /// Add the step metric's last logged value to rows that have this metric
+  /// but not the step metric. Unset: true when step_metric is set.
+  std::optional<bool> step_sync{};
+  /// Hide the metric from the default charts.
+  bool hidden = false;
+  /// Summary statistics the W&B UI should show, comma-separated as in the
+  /// SDK: any of "min", "max", "mean", "best", "last", "copy", "none".
+  std::string summary{};
+  /// "minimize" or "maximize" (only the first three letters are read, in any
+  /// case, as the SDK does): which value is "best".
+  std::optional<std::string> goal{};
 };
 
 /// An offline run. Thread-safe: several threads may log to one run.
@@ -118,7 +172,9 @@ class WANDB_IMAGE_EXPORT Run {
   Run& operator=(Run&&) noexcept;
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
-  /// Finishes the run; errors are reported through the warning handler.
+  /// Finishes the run, with exit code 1 when an exception is leaving the
+  /// run's scope (the run did not succeed) and 0 otherwise; errors are
+  /// reported through the warning handler.
   ~Run();
 
   /// Logs a row at the current step and advances the step (the SDK's
@@ -140,6 +196,13 @@ class WANDB_IMAGE_EXPORT Run {
   /// after the rows logged before it, like a row: summary() shows it once
   /// the writer has applied it.
   void summary(const std::string& key, const Value& value);
+
+  /// Defines how a metric is plotted and summarised: writes a Metric record,
+  /// in log() order, that `wandb sync` turns into the run's metric settings.
+  /// `name` ending in '*' is a glob ("val/*"): each logged key it matches
+  /// gets its own record when first logged. ValueError for an empty name,
+  /// an unknown summary statistic or goal, or text that is not UTF-8.
+  void define_metric(const std::string& name, const MetricOptions& options = {});
 
   /// Drains the queue, writes the summary and the exit record and syncs the
   /// run's files to disk; idempotent. A log() from another thread that is

@@ -19,36 +19,62 @@ namespace wandb::detail {
 /// Deepest JSON nesting accepted (the SDK's own shapes are 4 deep).
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-/// True when `s` is well-formed UTF-8: no overlong forms, no UTF-16
-/// surrogates, nothing above U+10FFFF.
+/// Length of the well-formed UTF-8 sequence starting at s[i] (1 to 4), or 0
+/// when there is none: no overlong forms, no UTF-16 surrogates, nothing
+/// above U+10FFFF.
+inline std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  std::size_t len = 0;
+  if (c < 0x80) {
+    return 1;
+  } else if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  if ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xED && byte(i + 1) > 0x9F) ||
+      (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) > 0x8F)) {
+    return 0;
+  }
+  return len;
+}
+
+/// True when `s` is well-formed UTF-8.
 inline bool valid_utf8(std::string_view s) noexcept {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = byte(i);
-    std::size_t len = 0;
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) return false;
-    }
-    if ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xED && byte(i + 1) > 0x9F) ||
-        (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) > 0x8F)) {
-      return false;
-    }
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_sequence(s, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;
+}
+
+/// `s` with each byte that starts no well-formed sequence replaced by U+FFFD:
+/// for text the library records but does not take as an argument (console
+/// output), which must still be UTF-8 in a protobuf string.
+inline std::string repair_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_sequence(s, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
 }
 
 /// `s` for an error message: bytes that are not printable ASCII as \xNN, at

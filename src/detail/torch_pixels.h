@@ -29,4 +29,8 @@ void check_image_tensor(const at::Tensor& data);
 /// exceptions as rethrow_as_error). Call from a catch block.
 [[noreturn]] void rethrow_torch_error(const char* what);
 
+/// LibTorch's version ("1.13.0") and whether it can use CUDA, for run metadata.
+std::string libtorch_version();
+bool libtorch_has_cuda();
+
 }  // namespace wandb::detail
