@@ -53,12 +53,14 @@ if [ "$what" = asan ]; then
   # end the test (-fno-sanitize-recover). scripts/lsan.supp lists the leak
   # reports from inside uninstrumented libraries, each explained.
   asan_build="$root/build-asan"
-  if [ ! -f "$asan_build/CMakeCache.txt" ]; then
-    flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-    cmake -S "$root" -B "$asan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" \
-      -DCMAKE_SHARED_LINKER_FLAGS="$flags" -DWANDB_IMAGE_BUILD_BENCH=OFF
-  fi
+  # The instrumentation makes GCC 12's flow warnings fire inside libstdc++'s
+  # <regex> and LibTorch's IValue headers (-Wmaybe-uninitialized,
+  # -Warray-bounds); the normal builds keep them on and stay warning-free.
+  flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  cmake -S "$root" -B "$asan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS="$flags -Wno-maybe-uninitialized -Wno-array-bounds" \
+    -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" \
+    -DWANDB_IMAGE_BUILD_BENCH=OFF >/dev/null
   cmake --build "$asan_build" --parallel "$jobs"
   export ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_init_order=1"
   export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"

@@ -54,7 +54,7 @@ struct UserError {
 
 // A PNG of `width` x `height` RGBA pixels whose header is valid (CRCs included)
 // and whose data is cut short: decoding allocates the pixels, then finds nothing.
-std::vector<uint8_t> png_header_only(uint32_t width, uint32_t height) {
+[[maybe_unused]] std::vector<uint8_t> png_header_only(uint32_t width, uint32_t height) {
   std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   auto put32 = [&](uint32_t v) {
     for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
@@ -76,7 +76,7 @@ std::vector<uint8_t> png_header_only(uint32_t width, uint32_t height) {
 
 // Limits this (death-test child) process's address space to what it maps now
 // plus `extra` bytes: a later allocation larger than that fails.
-void limit_address_space(size_t extra) {
+[[maybe_unused]] void limit_address_space(size_t extra) {
   std::ifstream status("/proc/self/status");
   std::string key;
   size_t kib = 0;

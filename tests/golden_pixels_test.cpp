@@ -120,8 +120,12 @@ TEST(GoldenPixelsSummary, AllCasesPass) {
         continue;
       }
       const wandb::Image image = make_image(c);
-      bool ok = image.mode() == expect["mode"] && image.width() == expect["width"] &&
-                image.height() == expect["height"] && image.format() == expect["format"];
+      // Compared as C++ values: `std::string == json` does not compile with GCC 13+
+      // in C++20 mode (nlohmann 3.11's comparison operators become ambiguous).
+      bool ok = image.mode() == expect["mode"].get<std::string>() &&
+                image.width() == expect["width"].get<int>() &&
+                image.height() == expect["height"].get<int>() &&
+                image.format() == expect["format"].get<std::string>();
       if (ok && expect.contains("pixels")) {
         const at::Tensor px = image.pixels();
         const std::vector<int> want = expect["pixels"].get<std::vector<int>>();
