@@ -369,3 +369,14 @@ TEST(RunLive, AFailedUploadIsReportedAtFinish) {
   EXPECT_NE(warnings.seen[0].find("ended with exit status 3"), std::string::npos) << warnings.seen[0];
   EXPECT_NE(warnings.seen[0].find("live-sync.log"), std::string::npos) << warnings.seen[0];
 }
+
+TEST(RunOptionsCheck, NegativeDurationsAreValueErrorsAndCreateNothing) {
+  wandb::test::TempDir tmp;
+  expect_error<wandb::ValueError>(
+      [&] { wandb::Run run(RunOptions{.dir = tmp.path(), .stats_interval = std::chrono::milliseconds(-1)}); },
+      "stats_interval: expected 0 (off) or a positive duration, got -1 ms");
+  expect_error<wandb::ValueError>(
+      [&] { wandb::Run run(RunOptions{.dir = tmp.path(), .sync_timeout = std::chrono::milliseconds(-5)}); },
+      "sync_timeout: expected 0 or a positive duration, got -5 ms");
+  EXPECT_FALSE(fs::exists(tmp.path() / "wandb"));
+}
