@@ -537,6 +537,12 @@ TEST_F(ConsoleCaptureTest, ClosedOriginalsAreCapturedAndClosedAgain) {
 }
 
 TEST_F(ConsoleCaptureTest, RunningOutOfFdsThrowsIoErrorAndChangesNothing) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // UBSan's vptr check reads memory through a pipe it opens on demand; with no
+  // descriptor left it reports a false error and ends the process (seen with
+  // strace in scripts/dev.sh asan).
+  GTEST_SKIP() << "sanitizer runtimes need file descriptors of their own";
+#endif
   rlimit old_limit{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old_limit), 0);
   const std::set<int> fds_before = open_fds();
