@@ -1012,8 +1012,9 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
     impl.sampler = std::make_unique<detail::SystemSampler>(detail::SystemPaths{}, std::move(gpus),
                                                            detail::CpuMetric::kProcess);
   }
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int encoders = impl.options.workers > 0 ? impl.options.workers : static_cast<int>(cores);
+  // 0: one per CPU the process may use (affinity and cgroup quota), not per CPU
+  // of the machine: a container limited to 2 CPUs on a 64-core host gets 2.
+  const int encoders = impl.options.workers > 0 ? impl.options.workers : detail::usable_cpus();
   Impl* raw = impl_.get();
   impl.writer = std::thread([raw] { raw->writer_loop(); });
   for (int i = 0; i < encoders; ++i) impl.encoders.emplace_back([raw] { raw->encoder_loop(); });

@@ -2,6 +2,7 @@
 // (exact values), NVML through fake entry points, odd files, and the real machine.
 #include "detail/system_info.h"
 
+#include <sched.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -718,6 +719,67 @@ TEST(RealMachine, SampleHasSaneValues) {
   EXPECT_GE(s.value("network.sent", -1), 0);
   EXPECT_GE(s.value("disk.in", -1.0), 0.0);
   std::cout << "sample: " << s.dump() << "\n";
+}
+
+}  // namespace
+}  // namespace wandb::detail
+
+namespace wandb::detail {
+namespace {
+
+// Pins the calling thread to its first allowed CPU for the scope.
+class PinnedToOneCpu {
+ public:
+  PinnedToOneCpu() {
+    CPU_ZERO(&old_);
+    ok_ = ::sched_getaffinity(0, sizeof old_, &old_) == 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE && ok_; ++c) {
+      if (CPU_ISSET(c, &old_)) {
+        CPU_SET(c, &one);
+        break;
+      }
+    }
+    ok_ = ok_ && ::sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~PinnedToOneCpu() {
+    if (ok_) ::sched_setaffinity(0, sizeof old_, &old_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  cpu_set_t old_;
+  bool ok_ = false;
+};
+
+TEST(UsableCpus, CgroupQuotaText) {
+  EXPECT_EQ(cpu_max_cpus("max 100000\n"), std::nullopt);
+  EXPECT_EQ(cpu_max_cpus("150000 100000\n"), 2);  // 1.5 CPUs: rounded up
+  EXPECT_EQ(cpu_max_cpus("50000 100000"), 1);
+  EXPECT_EQ(cpu_max_cpus("400000 100000"), 4);
+  EXPECT_EQ(cpu_max_cpus("-1 100000"), std::nullopt);  // cgroup v1's "no limit"
+  EXPECT_EQ(cpu_max_cpus("garbage"), std::nullopt);
+  EXPECT_EQ(cpu_max_cpus(""), std::nullopt);
+}
+
+TEST(UsableCpus, AffinityAndQuotaBothLimit) {
+  FakeTree tree;  // no cgroup files: the affinity mask alone
+  const int all = usable_cpus(tree.paths());
+  EXPECT_GE(all, 1);
+  {
+    PinnedToOneCpu pinned;
+    ASSERT_TRUE(pinned.ok());
+    EXPECT_EQ(usable_cpus(tree.paths()), 1);
+  }
+  EXPECT_EQ(usable_cpus(tree.paths()), all);
+  tree.write("sys/fs/cgroup/cpu/cpu.cfs_quota_us", "100000\n");  // cgroup v1: 1 CPU
+  tree.write("sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n");
+  EXPECT_EQ(usable_cpus(tree.paths()), 1);
+  tree.write("sys/fs/cgroup/cpu.max", "max 100000\n");  // v2 wins: no limit
+  EXPECT_EQ(usable_cpus(tree.paths()), all);
+  tree.write("sys/fs/cgroup/cpu.max", "100 100000\n");  // a sliver of a CPU: still 1
+  EXPECT_EQ(usable_cpus(tree.paths()), 1);
 }
 
 }  // namespace

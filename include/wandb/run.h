@@ -106,7 +106,8 @@ struct RunOptions {
   std::optional<std::string> id{};
   /// Initial config (a JSON object).
   Json config = Json::object();
-  /// Encoder threads (pixels to PNG/JPEG bytes, hashes); 0 = one per core.
+  /// Encoder threads (pixels to PNG/JPEG bytes, hashes); 0 = one per CPU the
+  /// process may use (its affinity mask, lowered to a cgroup CPU quota).
   /// Every file of the run is written by one more thread, the run's writer.
   int workers = 0;
   /// Back-pressure: log() waits while queued images hold more bytes than this.

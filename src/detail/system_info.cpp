@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <pwd.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
@@ -889,6 +890,36 @@ Json SystemSampler::sample() {
     }
   }
   return out;
+}
+
+std::optional<int> cpu_max_cpus(std::string_view cpu_max) {
+  cpu_max = trim(cpu_max);
+  const std::size_t space = cpu_max.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const std::string_view quota_text = cpu_max.substr(0, space);
+  if (quota_text == "max") return std::nullopt;
+  const auto quota = parse_double(quota_text);
+  const auto period = parse_double(trim(cpu_max.substr(space + 1)));
+  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+  return std::max(1, static_cast<int>(std::ceil(*quota / *period)));
+}
+
+int usable_cpus(const SystemPaths& paths) {
+  int cpus = 0;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  if (cpus <= 0) cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  std::optional<int> quota;
+  if (auto v2 = read_text(paths.sys + "/fs/cgroup/cpu.max")) {
+    quota = cpu_max_cpus(*v2);
+  } else if (auto q = read_text(paths.sys + "/fs/cgroup/cpu/cpu.cfs_quota_us")) {
+    if (auto p = read_text(paths.sys + "/fs/cgroup/cpu/cpu.cfs_period_us")) {
+      quota = cpu_max_cpus(std::string(trim(*q)) + " " + std::string(trim(*p)));
+    }
+  }
+  if (quota) cpus = std::min(cpus, *quota);
+  return std::max(1, cpus);
 }
 
 }  // namespace wandb::detail

@@ -141,6 +141,15 @@ std::unique_ptr<GpuSource> nvml_gpus(const char* library = "libnvidia-ml.so.1");
 Json system_metadata(const SystemPaths& paths, const Json& extra,
                      std::chrono::system_clock::time_point started, GpuSource* gpus);
 
+/// CPUs this process may use: the CPUs in its affinity mask (taskset, cpusets),
+/// lowered to a cgroup CPU quota when there is one (docker --cpus, Kubernetes
+/// limits), rounded up; at least 1. Read from <sys>/fs/cgroup (v2 cpu.max, or
+/// v1 cpu/cpu.cfs_quota_us and cpu.cfs_period_us).
+int usable_cpus(const SystemPaths& paths = {});
+/// The CPUs a cgroup v2 `cpu.max` ("<quota> <period>", or "max <period>")
+/// allows, rounded up; nullopt for no limit or text that is not that.
+std::optional<int> cpu_max_cpus(std::string_view cpu_max);
+
 // ---------------------------------------------------------------------------
 // Samples
 
