@@ -157,7 +157,7 @@ void rethrow_torch_error(const char* what) {
     throw;
   } catch (const c10::Error& e) {
     const std::string message = e.what_without_backtrace();
-    if (message.find("can't allocate memory") == std::string::npos) {
+    if (!is_allocation_failure(message)) {
       throw ValueError(std::string(what) + ": expected a tensor LibTorch can read, got: " + message);
     }
     rethrow_as_error(what);

@@ -19,13 +19,13 @@ std::string got(const char* call, const std::string& expected, const std::string
   return std::string(call) + ": expected " + expected + ", got " + cause;
 }
 
-bool mentions_allocation(const std::string& message) {
+}  // namespace
+
+bool is_allocation_failure(const std::string& message) {
   return message.find("can't allocate memory") != std::string::npos ||
          message.find("Failed to allocate") != std::string::npos ||
          message.find("Insufficient memory") != std::string::npos;
 }
-
-}  // namespace
 
 HandlerException::HandlerException(std::exception_ptr original) : original_(std::move(original)) {
   try {
@@ -48,13 +48,13 @@ void rethrow_as_error(const char* call) {
     throw MemoryError(got(call, "enough memory for the input", std::string("an allocation failure (") +
                                                                   e.what() + ")"));
   } catch (const cv::Exception& e) {
-    if (e.code == cv::Error::StsNoMem || mentions_allocation(e.what())) {
+    if (e.code == cv::Error::StsNoMem || is_allocation_failure(e.what())) {
       throw MemoryError(got(call, "enough memory for the input", "OpenCV: " + e.err));
     }
     throw ValueError(got(call, "data OpenCV can process", "OpenCV error: " + e.err));
   } catch (const c10::Error& e) {
     const std::string message = e.what_without_backtrace();
-    if (mentions_allocation(message)) {
+    if (is_allocation_failure(message)) {
       throw MemoryError(got(call, "enough memory for the input", "LibTorch: " + message));
     }
     throw ValueError(got(call, "a tensor LibTorch can read", "LibTorch error: " + message));

@@ -26,6 +26,9 @@ class HandlerException : public std::exception {
 void emit_warning(const std::string& message);
 void emit_warning_once(const std::string& message);
 
+/// True for the messages OpenCV and LibTorch give when an allocation failed.
+bool is_allocation_failure(const std::string& message);
+
 /// Call from a catch block: rethrows a wandb::Error unchanged, a
 /// HandlerException as the original exception, and any other
 /// exception as the matching subclass, its message "<call>: expected ..., got
