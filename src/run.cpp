@@ -470,9 +470,37 @@ struct Run::Impl {
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       if (stop) return;
+      // Complete rows, then console and stats records, then files: encoders
+      // that keep the file queue full must not hold back what is ready (live
+      // readers and a killed process would otherwise see no rows at all).
+      if (front_is_ready()) {
+        std::shared_ptr<Entry> entry = std::move(entries.front());
+        entries.pop_front();
+        lock.unlock();
+        write_entry(*entry);
+        lock.lock();
+        continue;
+      }
+      if (!side_queue.empty()) {
+        std::deque<SideRecord> batch;
+        batch.swap(side_queue);
+        const bool failed = static_cast<bool>(error);
+        lock.unlock();
+        if (!failed) write_side(batch);
+        lock.lock();
+        continue;
+      }
       if (!write_queue.empty()) {
+        // A bounded batch, so a row completed meanwhile waits for at most this many files.
+        constexpr std::size_t kMaxBatch = 64;
         std::deque<WriteJob> batch;
-        batch.swap(write_queue);
+        if (write_queue.size() <= kMaxBatch) {
+          batch.swap(write_queue);
+        } else {
+          const auto end = write_queue.begin() + static_cast<std::ptrdiff_t>(kMaxBatch);
+          batch.assign(std::make_move_iterator(write_queue.begin()), std::make_move_iterator(end));
+          write_queue.erase(write_queue.begin(), end);
+        }
         const std::exception_ptr failed = error;  // a failed run writes nothing more
         lock.unlock();
         std::vector<std::exception_ptr> failures = write_files(batch, failed);
@@ -485,23 +513,6 @@ struct Run::Impl {
           queued_bytes -= job.bytes;
         }
         space_cv.notify_all();
-        continue;
-      }
-      if (!side_queue.empty()) {
-        std::deque<SideRecord> batch;
-        batch.swap(side_queue);
-        const bool failed = static_cast<bool>(error);
-        lock.unlock();
-        if (!failed) write_side(batch);
-        lock.lock();
-        continue;
-      }
-      if (front_is_ready()) {
-        std::shared_ptr<Entry> entry = std::move(entries.front());
-        entries.pop_front();
-        lock.unlock();
-        write_entry(*entry);
-        lock.lock();
         continue;
       }
       if (exit_code && entries.empty() && admitting == 0 && side_queue.empty()) {
