@@ -13,6 +13,9 @@
 #                           UndefinedBehaviorSanitizer (GCC) in build-asan/
 #   scripts/dev.sh tsan [ctest args]
 #                           the test suite built with ThreadSanitizer (GCC) in build-tsan/
+#   scripts/dev.sh compat [ctest args]
+#                           the whole suite on Debian 13 (LibTorch 2.6, GCC 14) in a
+#                           debootstrap chroot under build-compat/: see scripts/compat.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WANDB_IMAGE_BUILD_DIR:-$root/build}"
@@ -22,6 +25,10 @@ shift || true
 if [ "$what" = fuzz ]; then  # its own build folder and compiler: see fuzz/run.sh
   bash "$root/scripts/install-deps.sh" --fuzz
   exec bash "$root/fuzz/run.sh" "$@"
+fi
+
+if [ "$what" = compat ]; then  # another system: see scripts/compat.sh
+  exec bash "$root/scripts/compat.sh" "$@"
 fi
 
 bash "$root/scripts/install-deps.sh"
@@ -78,5 +85,5 @@ case "$what" in
   demo) "$build/examples/wandb_demo" "$@" ;;
   test) ctest --test-dir "$build" --output-on-failure --parallel "$jobs" "$@" ;;
   bench) bash "$root/bench/run.sh" "$build" "$@" ;;
-  *) echo "usage: scripts/dev.sh demo|test|build|bench|fuzz [seconds]|asan|tsan" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh demo|test|build|bench|fuzz [seconds]|asan|tsan|compat" >&2; exit 2 ;;
 esac

@@ -25,6 +25,8 @@
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <future>
@@ -45,6 +47,7 @@
 #include "detail/guard.h"
 #include "detail/live_sync.h"
 #include "detail/media.h"
+#include "detail/run_env.h"
 #include "detail/run_impl.h"
 #include "detail/run_output.h"
 #include "detail/system_info.h"
@@ -323,6 +326,7 @@ struct Run::Impl {
   std::size_t queued_bytes = 0;                // GUARDED_BY(mu)
   int admitting = 0;                           // GUARDED_BY(mu): log() waiting for space
   bool closed = false;                         // GUARDED_BY(mu): finish() was called
+  bool disabled = false;                       // Sync::kDisabled: checks only, set once by the constructor
   std::optional<int> exit_code;                // GUARDED_BY(mu): the writer may end the run
   bool writer_done = false;                    // GUARDED_BY(mu)
   bool stop = false;                           // GUARDED_BY(mu): threads exit
@@ -609,7 +613,24 @@ struct Run::Impl {
 
   // Waits (bounded) for `wandb beta sync --live` to read the end of the run,
   // and warns unless it ended well. Caller side, after the end records.
-  void report_live_upload() {
+  // One "wandb: " line on stderr, as the SDK prints, unless silent. Written
+  // whole with one call, so it is not interleaved with other output.
+  void say(const std::string& text) const {
+    if (options.silent.value_or(false)) return;
+    const std::string line = "wandb: " + text + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+  }
+
+  // Images logged but not yet written (REQUIRES(mu)).
+  int64_t images_waiting() const {
+    int64_t n = 0;
+    for (const auto& e : entries) n += e->pending;
+    return n;
+  }
+
+  // Returns true when the upload ended well.
+  bool report_live_upload() {
     const detail::LiveSync::Result r = live->wait(options.sync_timeout);
     const std::string log = (run.root / "live-sync.log").string();
     const std::string command = live->command_line();
@@ -625,6 +646,7 @@ struct Run::Impl {
                                           : "exit status " + std::to_string(r.exit_code)) +
                            " (log: " + log + "); upload the run with `wandb sync " + run.root.string() + "`");
     }
+    return r.exited && r.signal == 0 && r.exit_code == 0;
   }
 
   // Writes a batch of media files; one failure per job (null when written).
@@ -855,6 +877,10 @@ struct Run::Impl {
           }
           target = *step;
         }
+        if (disabled) {  // the step moves as it would; nothing is kept
+          if (step ? commit.value_or(false) : commit.value_or(true)) this->step = target + 1;
+          return;
+        }
         if (!open) {
           open = std::make_shared<Entry>();
           open->step = target;
@@ -908,6 +934,7 @@ Binding bind_to_run(Run& run, const Image& image, const std::string& key, const 
     impl.throw_if_unusable();
   }
   PreparedMedia media = prepare_media(image, key, step, id);
+  if (impl.disabled) return std::move(media.binding);  // named, never written
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> written = done->get_future();
   {
@@ -937,8 +964,9 @@ Json seq_to_json(const std::vector<Image>& images, Run& run, const std::string& 
 
 // ---- Run ---------------------------------------------------------------------------
 
-Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
+Run::Run(RunOptions given) try : impl_(std::make_unique<Impl>()) {
   Impl& impl = *impl_;
+  RunOptions options = detail::with_environment(std::move(given), [](const char* name) { return std::getenv(name); });
   if (!options.config.is_object()) {
     throw TypeError(std::string("config: expected a JSON object, got ") + options.config.type_name());
   }
@@ -953,7 +981,7 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   }
   // They go into protobuf string fields, which must hold UTF-8: one bad byte
   // would make the Run record, and every record after it, unreadable.
-  detail::check_text("project", options.project);
+  detail::check_text("project", *options.project);
   for (const auto& [what, text] : {std::pair{"entity", &options.entity}, {"name", &options.name},
                                    {"group", &options.group}, {"job_type", &options.job_type},
                                    {"notes", &options.notes}}) {
@@ -970,6 +998,16 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   }
   for (auto it = options.config.begin(); it != options.config.end(); ++it) detail::check_key(it.key());
   detail::check_json_text("config", options.config);
+  if (options.sync == Sync::kDisabled) {  // checked like any run; nothing made
+    impl.disabled = true;
+    impl.run.id = options.id.value_or(random_run_id());
+    impl.run.start = std::chrono::system_clock::now();
+    impl.start_steady = std::chrono::steady_clock::now();
+    impl.config = options.config;
+    impl.options = std::move(options);
+    impl.uncaught_at_start = std::uncaught_exceptions();
+    return;
+  }
   if (options.console == Console::kTee) {
     // First: a capture that cannot start (another run has one) leaves nothing behind.
     Impl* raw = impl_.get();
@@ -984,7 +1022,7 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
   impl.run.id = options.id.value_or(random_run_id());
   impl.run.start = std::chrono::system_clock::now();
   impl.start_steady = std::chrono::steady_clock::now();
-  const fs::path base = options.dir / "wandb";
+  const fs::path base = *options.dir / "wandb";
   impl.run.root = base / ("offline-run-" + local_time_stamp(impl.run.start) + "-" + impl.run.id);
   impl.run.files = impl.run.root / "files";
   std::error_code ec;
@@ -1039,6 +1077,7 @@ Run::Run(RunOptions options) try : impl_(std::make_unique<Impl>()) {
                            impl.run.root.string() + "`)");
     }
   }
+  impl.say(std::string(impl.live ? "uploading live, " : "offline run, ") + "saved in " + impl.run.root.string());
 } WANDB_PUBLIC_CALL("Run")
 
 Run::Run(Run&&) noexcept = default;
@@ -1124,6 +1163,7 @@ void Run::summary(const std::string& key, const Value& value) try {
   Nodes nodes;
   nodes.emplace_back(key, make_node(key, value, jobs, warnings));
   for (const std::string& w : warnings) detail::emit_warning(w);  // no lock held
+  if (impl.disabled) return;
   {
     std::unique_lock<std::mutex> lock(impl.mu);
     impl.throw_if_unusable();
@@ -1187,6 +1227,7 @@ void Run::define_metric(const std::string& name, const MetricOptions& options) t
   {
     std::lock_guard<std::mutex> lock(impl.mu);
     impl.throw_if_unusable();
+    if (impl.disabled) return;
     auto entry = std::make_shared<Entry>();
     entry->kind = Entry::Kind::kMetric;
     entry->sealed = true;
@@ -1208,6 +1249,10 @@ void Run::finish(int exit_code) try {
     return;
   }
   impl.closed = true;  // later log() calls throw; one waiting for queue space is still written
+  if (impl.disabled) {  // no writer: nothing to wait for
+    impl.writer_done = true;
+    return;
+  }
   lock.unlock();
   // The last console output and samples go in before the end records. Only
   // this call gets here: later ones saw `closed` and wait for the writer.
@@ -1216,13 +1261,21 @@ void Run::finish(int exit_code) try {
   impl.seal_open();
   impl.exit_code = exit_code;
   impl.write_cv.notify_one();
-  impl.done_cv.wait(lock, [&] { return impl.writer_done; });
+  if (!impl.done_cv.wait_for(lock, std::chrono::seconds(1), [&] { return impl.writer_done; })) {
+    const int64_t waiting = impl.images_waiting();
+    if (waiting > 0) {
+      impl.say("finishing: writing " + std::to_string(waiting) + " queued image" + (waiting == 1 ? "" : "s"));
+    }
+    impl.done_cv.wait(lock, [&] { return impl.writer_done; });
+  }
   impl.stop = true;  // encoders exit; the destructor joins every thread
   impl.encode_cv.notify_all();
   std::exception_ptr error = impl.error ? impl.error : impl.end_error;
   lock.unlock();
-  if (impl.live) impl.report_live_upload();
+  const bool uploaded = impl.live && impl.report_live_upload();
   if (error) std::rethrow_exception(error);
+  impl.say(uploaded ? "uploaded live: " + impl.run.root.string()
+                    : "upload this run to W&B with: wandb sync " + impl.run.root.string());
 } WANDB_PUBLIC_CALL("Run::finish")
 
 const std::string& Run::id() const noexcept { return impl_->run.id; }

@@ -117,7 +117,7 @@ RunOutput::RunOutput(const RunIdentity& run, const RunOptions& o, const Json& co
   auto* rr = r.mutable_run();
   rr->set_run_id(run.id);
   if (o.entity) rr->set_entity(*o.entity);
-  rr->set_project(o.project);
+  rr->set_project(o.project.value_or("uncategorized"));
   if (o.name) rr->set_display_name(*o.name);
   if (o.group) rr->set_run_group(*o.group);
   if (o.job_type) rr->set_job_type(*o.job_type);

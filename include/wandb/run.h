@@ -80,6 +80,11 @@ enum class Sync {
   /// <run folder>` (wandb 0.24 or later) beside the program, and finish()
   /// waits for it. Without such a wandb the run stays offline, with a warning.
   kLive,
+  /// Not at all (the SDK's mode="disabled"): every call is checked as usual
+  /// and then dropped; no folder, file, thread or console capture is made.
+  /// For unit tests and for switching logging off in production
+  /// (WANDB_MODE=disabled). dir() and root() are empty.
+  kDisabled,
 };
 
 /// Console capture for the Logs tab of the W&B UI.
@@ -91,18 +96,29 @@ enum class Console {
   kTee,
 };
 
+/// What a run is and where it goes. Fields marked (env) that are left unset
+/// take the SDK's environment variable when it is set and non-empty; a value
+/// given here always wins over the environment.
 struct RunOptions {
   /// Parent folder: the run goes to <dir>/wandb/offline-run-<YYYYMMDD_HHMMSS>-<id>/.
-  std::filesystem::path dir = ".";
-  std::string project = "uncategorized";
+  /// (env) WANDB_DIR; otherwise the current folder.
+  std::optional<std::filesystem::path> dir{};
+  /// (env) WANDB_PROJECT; otherwise "uncategorized".
+  std::optional<std::string> project{};
+  /// (env) WANDB_ENTITY.
   std::optional<std::string> entity{};
-  /// Display name.
+  /// Display name. (env) WANDB_NAME.
   std::optional<std::string> name{};
+  /// (env) WANDB_RUN_GROUP.
   std::optional<std::string> group{};
+  /// (env) WANDB_JOB_TYPE.
   std::optional<std::string> job_type{};
+  /// (env) WANDB_NOTES.
   std::optional<std::string> notes{};
+  /// Empty: (env) WANDB_TAGS, split at commas, each tag trimmed of spaces.
   std::vector<std::string> tags{};
-  /// 8 characters of [a-z0-9]; generated when unset.
+  /// 1 to 64 characters of [a-z0-9]; (env) WANDB_RUN_ID; generated (8
+  /// characters) when neither is set.
   std::optional<std::string> id{};
   /// Initial config (a JSON object).
   Json config = Json::object();
@@ -131,7 +147,16 @@ struct RunOptions {
   /// (sooner when the interval is shorter); zero turns sampling off.
   std::chrono::milliseconds stats_interval{15000};
   Console console = Console::kOff;
-  Sync sync = Sync::kOffline;
+  /// (env) WANDB_MODE: "offline" (or "dryrun") is kOffline, "online" (or
+  /// "run") kLive, "disabled" kDisabled; otherwise kOffline. Another
+  /// WANDB_MODE value is a ValueError at init.
+  std::optional<Sync> sync{};
+  /// No messages on stderr: by default init prints where the run is written,
+  /// finish() the `wandb sync` command that uploads it, and a finish() that
+  /// waits more than a second for queued images how many remain. (env)
+  /// WANDB_SILENT ("true", "1", "yes" or "on", any case, silences).
+  /// Warnings still reach the warning handler.
+  std::optional<bool> silent{};
   /// For Sync::kLive: the wandb program; empty: the first `wandb` on PATH.
   std::filesystem::path wandb_program{};
   /// For Sync::kLive: how long finish() waits for the upload to end; after
