@@ -33,6 +33,18 @@ torch::Tensor load_photo(const std::string& path) {
       .div(255);
 }
 
+// A model's forward takes the photo, as `model.forward({photo})` in the
+// README; make_scripted_model.py's also takes an optional caption, which gets
+// the file name. Schema arguments start with self.
+c10::IValue run_model(torch::jit::Module& model, const torch::Tensor& photo,
+                      const std::string& name) {
+  const auto& arguments = model.get_method("forward").function().getSchema().arguments();
+  if (arguments.size() > 2 && c10::StringType::get()->isSubtypeOf(*arguments[2].type())) {
+    return model.forward({photo, name});
+  }
+  return model.forward({photo});
+}
+
 int usage() {
   std::cerr << "usage: wandb_deploy_scripted <model.pt> [--dir DIR]\n"
                "  model.pt: written by examples/python/make_scripted_model.py\n";
@@ -76,7 +88,7 @@ int main(int argc, char** argv) {
       for (const char* name : kPhotos) {
         const torch::Tensor photo =
             load_photo((std::filesystem::path(WANDB_EXAMPLE_DATA_DIR) / name).string());
-        const c10::IValue out = model.forward({photo, std::string(name)});
+        const c10::IValue out = run_model(model, photo, name);
         predictions.push_back(wandb::ops::to_image(out));
         std::cout << name << ": " << predictions.back().width() << "x"
                   << predictions.back().height() << ", " << predictions.back().boxes().size()

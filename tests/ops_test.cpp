@@ -207,7 +207,8 @@ TEST(OpsRegistry, ClassAndMethods) {
       << boxes.str();
   for (const char* m :
        {"width", "height", "format", "mode", "caption", "grouping", "sha256", "pixels", "encoded",
-        "add_boxes", "add_mask", "__getstate__", "__setstate__"}) {
+        "add_boxes", "add_mask", "__str__", "__repr__", "__eq__", "__ne__", "box_layers",
+        "mask_layers", "boxes_json", "masks_json", "mask", "__getstate__", "__setstate__"}) {
     EXPECT_NE(type->findMethod(m), nullptr) << m;
   }
 }
@@ -343,6 +344,180 @@ TEST(OpsDispatch, AddBoxesAndMaskEqualDirectLayers) {
     EXPECT_TRUE(got.masks()[i].second == expected.masks()[i].second);
   }
   EXPECT_EQ(got.classes()->to_json(), expected.classes()->to_json());
+}
+
+// ---- str, ==, layers read back ----------------------------------------------------
+
+namespace {
+
+// A jpg image with a caption that needs escaping, a grouping, two box layers
+// and a mask layer, built through the class methods.
+struct Layered {
+  at::Tensor x = gradient(3, 10, 14);
+  at::Tensor boxes = at::tensor({2.0, 1.0, 6.0, 5.0}).reshape({1, 4});
+  at::Tensor ids = at::tensor({int64_t{1}});
+  at::Tensor mask = (at::arange(140, at::kLong) % 2 * 2).reshape({10, 14});  // 0 and 2
+  c10::IValue obj;
+
+  explicit Layered(const at::Tensor& box_shift = at::zeros({1, 4}, at::kDouble)) {
+    c10::Dict<int64_t, std::string> labels;
+    labels.insert(1, "cat");
+    c10::Dict<int64_t, std::string> mask_labels;
+    mask_labels.insert(0, "bg");
+    mask_labels.insert(2, "fg");
+    obj = new_image({x}, {{"caption", std::string("say \"hi\"")},
+                          {"file_type", std::string("jpg")},
+                          {"grouping", int64_t{4}}});
+    obj = call_method(obj, "add_boxes", {std::string("pred"), boxes + box_shift, ids},
+                      {{"class_labels", labels}});
+    obj = call_method(obj, "add_boxes", {std::string("frac"), boxes / 20, ids},
+                      {{"domain", std::string("fraction")}});
+    obj = call_method(obj, "add_mask", {std::string("seg"), mask, mask_labels});
+  }
+};
+
+bool eq(const c10::IValue& a, const c10::IValue& b) {
+  return call_method(a, "__eq__", {b}).toBool();
+}
+bool ne(const c10::IValue& a, const c10::IValue& b) {
+  return call_method(a, "__ne__", {b}).toBool();
+}
+
+}  // namespace
+
+TEST(OpsImageMethods, StrNamesSizeModeFormatCaptionAndLayers) {
+  const Layered layered;
+  const std::string expected =
+      "wandb.Image(14x10 RGB jpg, caption=\"say \\\"hi\\\"\", grouping=4, boxes=[\"pred\", "
+      "\"frac\"], masks=[\"seg\"])";
+  EXPECT_EQ(call_method(layered.obj, "__str__").toStringRef(), expected);
+  EXPECT_EQ(call_method(layered.obj, "__repr__").toStringRef(), expected);
+  EXPECT_EQ(call_method(new_image({gradient(1, 3, 5)}), "__str__").toStringRef(),
+            "wandb.Image(5x3 L png)");
+  const c10::IValue ref =
+      wandb::ops::to_ivalue(Image("https://example.com/a.png", {.caption = "ref"}));
+  EXPECT_EQ(call_method(ref, "__str__").toStringRef(),
+            "wandb.Image(reference \"https://example.com/a.png\", caption=\"ref\")");
+
+  wandb::test::TempDir tmp;
+  const fs::path png = tmp / "file.png";
+  const auto bytes = Image(gradient(3, 6, 7)).encoded();
+  wandb::test::write_bytes(png, std::string(bytes.begin(), bytes.end()));
+  const c10::IValue file = wandb::ops::to_ivalue(Image(png.string()));
+  EXPECT_EQ(call_method(file, "__str__").toStringRef(),
+            "wandb.Image(7x6 RGB png, file=" + Json(png.string()).dump() + ")");
+  // A file name that is not UTF-8 is printed with U+FFFD, not an error.
+  const fs::path odd_png = tmp / "odd\xff.png";
+  wandb::test::write_bytes(odd_png, std::string(bytes.begin(), bytes.end()));
+  const c10::IValue odd = wandb::ops::to_ivalue(Image(odd_png.string()));
+  EXPECT_EQ(call_method(odd, "__str__").toStringRef(),
+            "wandb.Image(7x6 RGB png, file=\"" + (tmp / "odd").string() + "\xef\xbf\xbd.png\")");
+}
+
+TEST(OpsImageMethods, EqualityComparesImageAndLayers) {
+  const Layered a;
+  const Layered b;  // built again: another object, the same content
+  EXPECT_TRUE(eq(a.obj, a.obj));
+  EXPECT_TRUE(eq(a.obj, b.obj));
+  EXPECT_FALSE(ne(a.obj, b.obj));
+
+  // The core's == (the SDK's) does not look at box positions; __eq__ does.
+  const Layered moved(at::tensor({1.0, 0.0, 1.0, 0.0}).reshape({1, 4}));
+  EXPECT_TRUE(wandb::ops::to_image(a.obj) == wandb::ops::to_image(moved.obj));  // the control
+  EXPECT_FALSE(eq(a.obj, moved.obj));
+  EXPECT_TRUE(ne(a.obj, moved.obj));
+
+  // Mask values, with the same labels.
+  c10::Dict<int64_t, std::string> mask_labels;
+  mask_labels.insert(0, "bg");
+  mask_labels.insert(2, "fg");
+  const c10::IValue flat = call_method(new_image({a.x}), "add_mask",
+                                       {std::string("seg"), at::zeros({10, 14}, at::kLong),
+                                        mask_labels});
+  const c10::IValue shaped =
+      call_method(new_image({a.x}), "add_mask", {std::string("seg"), a.mask, mask_labels});
+  EXPECT_TRUE(wandb::ops::to_image(flat) == wandb::ops::to_image(shaped));  // the control
+  EXPECT_FALSE(eq(flat, shaped));
+
+  // Layer order counts; the caption and the pixels do too.
+  const c10::IValue plain = new_image({a.x});
+  const c10::IValue one = call_method(plain, "add_mask", {std::string("m1"), a.mask});
+  const c10::IValue m1m2 = call_method(one, "add_mask", {std::string("m2"), a.mask});
+  const c10::IValue m2m1 = call_method(
+      call_method(plain, "add_mask", {std::string("m2"), a.mask}), "add_mask",
+      {std::string("m1"), a.mask});
+  EXPECT_TRUE(eq(m1m2, call_method(one, "add_mask", {std::string("m2"), a.mask})));
+  EXPECT_FALSE(eq(m1m2, m2m1));
+  EXPECT_FALSE(eq(plain, new_image({a.x}, {{"caption", std::string("c")}})));
+  EXPECT_FALSE(eq(plain, new_image({a.x * 0.5})));
+  EXPECT_TRUE(eq(plain, new_image({a.x})));
+
+  // Anything else is unequal, not an error.
+  EXPECT_FALSE(eq(plain, c10::IValue()));
+  EXPECT_FALSE(eq(plain, a.x));
+  EXPECT_TRUE(ne(plain, std::string("img")));
+}
+
+TEST(OpsImageMethods, LayersReadBackAsJson) {
+  const Layered layered;
+  const Image image = wandb::ops::to_image(layered.obj);
+  const auto names = [](const c10::IValue& list) {
+    std::vector<std::string> out;
+    for (const c10::IValue& v : list.toListRef()) out.push_back(v.toStringRef());
+    return out;
+  };
+  EXPECT_EQ(names(call_method(layered.obj, "box_layers")),
+            (std::vector<std::string>{"pred", "frac"}));
+  EXPECT_EQ(names(call_method(layered.obj, "mask_layers")), std::vector<std::string>{"seg"});
+
+  const Json boxes = Json::parse(call_method(layered.obj, "boxes_json").toStringRef());
+  ASSERT_EQ(boxes.size(), 2u);
+  EXPECT_EQ(boxes.begin().key(), "pred");  // layer order, not sorted
+  // Each value is the layer's .boxes2D.json, byte for byte once dumped as Python does.
+  EXPECT_EQ(wandb::dumps_python(boxes["pred"]), image.boxes()[0].second.file_content());
+  EXPECT_EQ(wandb::dumps_python(boxes["frac"]), image.boxes()[1].second.file_content());
+  EXPECT_EQ(boxes["pred"]["class_labels"], Json({{"1", "cat"}}));
+  EXPECT_EQ(boxes["pred"]["box_data"][0]["position"],
+            Json({{"minX", 2.0}, {"maxX", 6.0}, {"minY", 1.0}, {"maxY", 5.0}}));
+
+  const Json masks = Json::parse(call_method(layered.obj, "masks_json").toStringRef());
+  const wandb::ImageMask& seg = image.masks()[0].second;
+  EXPECT_EQ(masks, Json({{"seg",
+                          {{"width", 14},
+                           {"height", 10},
+                           {"class_labels", {{"0", "bg"}, {"2", "fg"}}},
+                           {"sha256", seg.sha256()},
+                           {"size", seg.size()}}}}));
+  const at::Tensor values = call_method(layered.obj, "mask", {std::string("seg")}).toTensor();
+  EXPECT_TRUE(same(values, layered.mask.to(at::kByte)));
+
+  const c10::IValue plain = new_image({layered.x});
+  EXPECT_EQ(call_method(plain, "boxes_json").toStringRef(), "{}");
+  EXPECT_EQ(call_method(plain, "masks_json").toStringRef(), "{}");
+  EXPECT_TRUE(call_method(plain, "box_layers").toListRef().empty());
+  expect_error<c10::ValueError>(
+      [&] { call_method(layered.obj, "mask", {std::string("pred")}); },
+      "wandb.Image.mask: mask layer: expected one of [\"seg\"], got \"pred\"");
+}
+
+// TorchScript compiles str(img), img == x and img != x to the methods.
+TEST(OpsImageMethods, ScriptedStrAndComparison) {
+  const auto cu = compile(
+      "def describe(img: Image, other: Image) -> Tuple[str, bool, bool]:\n"
+      "    return (str(img), img == other, img != other)\n"
+      "def is_none(img: Image) -> bool:\n"
+      "    return img == None\n");
+  const Layered a;
+  const Layered b;
+  const Layered moved(at::tensor({1.0, 0.0, 1.0, 0.0}).reshape({1, 4}));
+  const auto same_out = cu->run_method("describe", a.obj, b.obj).toTupleRef().elements();
+  EXPECT_EQ(same_out[0].toStringRef(), call_method(a.obj, "__str__").toStringRef());
+  EXPECT_TRUE(same_out[1].toBool());
+  EXPECT_FALSE(same_out[2].toBool());
+  const auto other_out = cu->run_method("describe", a.obj, moved.obj).toTupleRef().elements();
+  EXPECT_FALSE(other_out[1].toBool());
+  EXPECT_TRUE(other_out[2].toBool());
+  EXPECT_FALSE(cu->run_method("is_none", a.obj).toBool());
 }
 
 // ---- errors -------------------------------------------------------------------------
@@ -709,6 +884,12 @@ TEST(OpsScript, ImageAttributeRoundTripsThroughSave) {
     std::stringstream saved;
     module.save(saved);
     jit::Module loaded = jit::load(saved);
+    const c10::IValue original = wandb::ops::to_ivalue(*image);
+    EXPECT_TRUE(call_method(loaded.attr("image"), "__eq__", {original}).toBool());
+    EXPECT_EQ(call_method(loaded.attr("image"), "boxes_json").toStringRef(),
+              call_method(original, "boxes_json").toStringRef());
+    EXPECT_EQ(call_method(loaded.attr("image"), "masks_json").toStringRef(),
+              call_method(original, "masks_json").toStringRef());
     for (const Image& got :
          {wandb::ops::to_image(loaded.attr("image")), wandb::ops::to_image(loaded.forward({}))}) {
       EXPECT_TRUE(got == *image) << image->caption().value();
@@ -855,4 +1036,19 @@ TEST(OpsScripted, PythonLogOnlySurvivesFreezeAndLogs) {
   const auto rows = history(run);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["only"]["_type"], "image-file");
+}
+
+// str(), == and != saved by Python run in C++ on Images built here.
+TEST(OpsScripted, PythonStrAndComparisonRunInCpp) {
+  jit::Module describe = jit::load((scripted_dir() / "describe.pt").string());
+  const Layered a;
+  const Layered b;
+  const Layered moved(at::tensor({1.0, 0.0, 1.0, 0.0}).reshape({1, 4}));
+  const auto same_out = describe.forward({a.obj, b.obj}).toTupleRef().elements();
+  EXPECT_EQ(same_out[0].toStringRef(), call_method(a.obj, "__str__").toStringRef());
+  EXPECT_TRUE(same_out[1].toBool());
+  EXPECT_FALSE(same_out[2].toBool());
+  const auto other_out = describe.forward({a.obj, moved.obj}).toTupleRef().elements();
+  EXPECT_FALSE(other_out[1].toBool());
+  EXPECT_TRUE(other_out[2].toBool());
 }

@@ -1,6 +1,7 @@
 #include "image_class.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/custom_class.h>
 #include <c10/util/Exception.h>
 
 #include <cstring>
@@ -59,7 +60,107 @@ ImagePtr with_layers(const Image& image, Layers<BoundingBoxes2D> boxes, Layers<I
   return c10::make_intrusive<ImageHolder>(Image(image, std::move(options)));
 }
 
+// Quoted like a JSON string; bytes that are not UTF-8 become U+FFFD rather
+// than an exception, so printing an image never fails.
+std::string quote(const std::string& s) {
+  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+template <class T>
+std::string quoted_names(const Layers<T>& layers) {
+  std::string out = "[";
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += quote(layers[i].first);
+  }
+  return out + "]";
+}
+
+template <class T>
+std::vector<std::string> names(const Layers<T>& layers) {
+  std::vector<std::string> out;
+  out.reserve(layers.size());
+  for (const auto& layer : layers) out.push_back(layer.first);
+  return out;
+}
+
 }  // namespace
+
+ImagePtr as_image(const c10::IValue& value) {
+  if (!value.isObject() || value.toObjectRef().type() != c10::getCustomClassType<ImagePtr>()) {
+    return ImagePtr();
+  }
+  return value.toCustomClass<ImageHolder>();
+}
+
+std::string image_str(const ImagePtr& self) {
+  const Image& image = self->image();
+  std::string out = "wandb.Image(";
+  if (image.is_reference()) {
+    out += "reference " + quote(image.source_path());
+  } else {
+    out += std::to_string(image.width()) + "x" + std::to_string(image.height()) + " " +
+           image.mode() + " " + image.format();
+    if (image.is_file()) out += ", file=" + quote(image.source_path());
+  }
+  if (image.caption()) out += ", caption=" + quote(*image.caption());
+  if (image.grouping()) out += ", grouping=" + std::to_string(*image.grouping());
+  if (!image.boxes().empty()) out += ", boxes=" + quoted_names(image.boxes());
+  if (!image.masks().empty()) out += ", masks=" + quoted_names(image.masks());
+  return out + ")";
+}
+
+bool equals(const ImagePtr& self, const c10::IValue& other) {
+  const ImagePtr that = as_image(other);
+  if (!that) return false;
+  if (that.get() == self.get()) return true;
+  return checked("wandb.Image.__eq__", [&] {
+    const Image& a = self->image();
+    const Image& b = that->image();
+    // The core's == is the SDK's, blind to box positions and mask values;
+    // comparing two model outputs is about those too.
+    return a == b && a.boxes() == b.boxes() && a.masks() == b.masks();
+  });
+}
+
+std::vector<std::string> box_layers(const ImagePtr& self) { return names(self->image().boxes()); }
+
+std::vector<std::string> mask_layers(const ImagePtr& self) { return names(self->image().masks()); }
+
+std::string boxes_json(const ImagePtr& self) {
+  return checked("wandb.Image.boxes_json", [&] {
+    Json out = Json::object();
+    for (const auto& [name, layer] : self->image().boxes()) out[name] = layer.json();
+    return dumps_python(out);
+  });
+}
+
+std::string masks_json(const ImagePtr& self) {
+  return checked("wandb.Image.masks_json", [&] {
+    Json out = Json::object();
+    for (const auto& [name, layer] : self->image().masks()) {
+      out[name] = Json{{"width", layer.width()},
+                       {"height", layer.height()},
+                       {"class_labels", layer.class_labels().to_json()},
+                       {"sha256", layer.sha256()},
+                       {"size", layer.size()}};
+    }
+    return dumps_python(out);
+  });
+}
+
+at::Tensor mask(const ImagePtr& self, const std::string& layer) {
+  return checked("wandb.Image.mask", [&] {
+    const Layers<ImageMask>& masks = self->image().masks();
+    for (const auto& [name, m] : masks) {
+      if (name == layer) {
+        return bytes_tensor(m.values()).view({int64_t{m.height()}, int64_t{m.width()}});
+      }
+    }
+    throw ValueError("mask layer: expected one of " + quoted_names(masks) + ", got " +
+                     quote(layer));
+  });
+}
 
 at::Tensor bytes_tensor(const std::vector<uint8_t>& bytes) {
   at::Tensor out = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);

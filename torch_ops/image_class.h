@@ -61,10 +61,42 @@ ImagePtr add_boxes(const ImagePtr& self, const std::string& layer, const at::Ten
 ImagePtr add_mask(const ImagePtr& self, const std::string& layer, const at::Tensor& mask,
                   const c10::optional<LabelDict>& class_labels);
 
-/// LibTorch 1.13's c10::optional as std::optional.
+/// A c10::optional argument as the core's std::optional. In LibTorch 1.13
+/// c10::optional is a class of its own; since 2.2 (so in 2.6) it is an alias
+/// of std::optional and this is a plain move. Written to compile against both:
+/// it uses only the operations the two types share.
 inline std::optional<std::string> to_std(c10::optional<std::string> s) {
   return s ? std::optional<std::string>(std::move(*s)) : std::nullopt;
 }
+
+/// The holder inside `value`, or null when `value` is not a
+/// torch.classes.wandb.Image (None, another class, a tensor, ...).
+ImagePtr as_image(const c10::IValue& value);
+
+/// __str__ / __repr__: one line naming size, mode, format (or the reference
+/// URL), caption, grouping and the layer names.
+std::string image_str(const ImagePtr& self);
+
+/// __eq__: the core's Image == (the SDK's rule: grouping, caption, size,
+/// pixels, classes; references by URL) and, beyond the SDK, the same box and
+/// mask layers in the same order. Anything that is not an Image is unequal.
+bool equals(const ImagePtr& self, const c10::IValue& other);
+
+/// The layer names, in the order the layers were added.
+std::vector<std::string> box_layers(const ImagePtr& self);
+std::vector<std::string> mask_layers(const ImagePtr& self);
+
+/// {layer: the layer's JSON as written to its .boxes2D.json}, as Python's
+/// json.dumps writes it, in layer order.
+std::string boxes_json(const ImagePtr& self);
+
+/// {layer: {"width", "height", "class_labels", "sha256", "size"}}: the mask
+/// PNG's size in pixels, its labels, and the hash and byte count of the file
+/// a run writes for it.
+std::string masks_json(const ImagePtr& self);
+
+/// The class map of mask layer `layer`: uint8 H x W.
+at::Tensor mask(const ImagePtr& self, const std::string& layer);
 
 ImageState get_state(const ImagePtr& self);
 ImagePtr set_state(ImageState state);

@@ -54,13 +54,6 @@ void log_value(const char* op, const std::string& key, Value value, c10::optiona
       "nothing is logged");
 }
 
-ImagePtr as_holder(const c10::IValue& value) {
-  if (!value.isObject() || value.toObjectRef().type() != c10::getCustomClassType<ImagePtr>()) {
-    return ImagePtr();
-  }
-  return value.toCustomClass<ImageHolder>();
-}
-
 std::string describe(const c10::IValue& value) {
   if (value.isNone()) return "None";
   return value.type()->repr_str();
@@ -141,7 +134,7 @@ CurrentRun::CurrentRun(Run& run) {
 CurrentRun::~CurrentRun() { set_current_run(previous_); }
 
 Image to_image(const c10::IValue& value) {
-  if (const detail::ImagePtr holder = detail::as_holder(value)) return holder->image();
+  if (const detail::ImagePtr holder = detail::as_image(value)) return holder->image();
   throw TypeError(std::string("to_image: expected a ") + kImageClassName + ", got " +
                   detail::describe(value));
 }
@@ -159,7 +152,7 @@ std::vector<Image> to_images(const c10::IValue& value) {
   std::vector<Image> images;
   images.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    const detail::ImagePtr holder = detail::as_holder(items[i]);
+    const detail::ImagePtr holder = detail::as_image(items[i]);
     if (!holder) {
       throw TypeError(std::string("to_images: expected a ") + kImageClassName + " at index " +
                       std::to_string(i) + ", got " + detail::describe(items[i]));

@@ -67,6 +67,30 @@ TORCH_LIBRARY(wandb, m) {
       .def("add_mask", &k::add_mask,
            "A new Image with one more mask layer (an H x W integer class map, 0..255)",
            {torch::arg("layer"), torch::arg("mask"), torch::arg("class_labels") = none()})
+      // Python's torch.ScriptObject forwards str(), == and != to these methods
+      // (later PyTorch releases repr() too; 1.13 prints its default there), and
+      // TorchScript compiles str(img), img == x and img != x to them. __ne__ is
+      // needed too: ScriptObject's own raises NotImplementedError without it.
+      // `other` is Any so that comparing with None or a tensor is False, not an
+      // argument error.
+      .def("__str__", &k::image_str, "One line: size, mode, format, caption, layers")
+      .def("__repr__", &k::image_str, "As __str__")
+      .def("__eq__", &k::equals,
+           "Same image (the SDK's rule) and the same box and mask layers; False for "
+           "anything but an Image",
+           {torch::arg("other")})
+      .def(
+          "__ne__",
+          [](const ImagePtr& self, const c10::IValue& other) { return !k::equals(self, other); },
+          "not __eq__", {torch::arg("other")})
+      .def("box_layers", &k::box_layers, "The box layer names, in order")
+      .def("mask_layers", &k::mask_layers, "The mask layer names, in order")
+      .def("boxes_json", &k::boxes_json,
+           "JSON {layer: the layer as written to its .boxes2D.json}")
+      .def("masks_json", &k::masks_json,
+           "JSON {layer: {width, height, class_labels, sha256, size}}")
+      .def("mask", &k::mask, "The class map of a mask layer, uint8 H x W",
+           {torch::arg("layer")})
       .def_pickle([](const ImagePtr& self) { return k::get_state(self); },
                   [](ImageState state) { return k::set_state(std::move(state)); });
 

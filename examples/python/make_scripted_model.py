@@ -7,11 +7,16 @@ The model segments an RGB photo (3 x H x W floats in [0, 1]) into highlights
 and shadows, boxes each region, builds a torch.classes.wandb.Image with the
 boxes and the mask, logs it with torch.ops.wandb.log (into whatever run the
 host program made current) and returns it.
+
+forward(image, name=None): C++ calls it as model.forward({photo}), like any
+one-input model; the optional name becomes the caption
+(model.forward({photo, std::string("cat.png")})).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +30,8 @@ class HighlightSegmenter(torch.nn.Module):
         self.spread = spread
         self.labels: dict[int, str] = dict(LABELS)
 
-    def forward(self, image: torch.Tensor, name: str) -> torch.classes.wandb.Image:
+    def forward(self, image: torch.Tensor,
+                name: Optional[str] = None) -> torch.classes.wandb.Image:
         grey = image.mean(0, keepdim=True).unsqueeze(0)  # 1 x 1 x H x W
         smooth = F.avg_pool2d(grey, 5, stride=1, padding=2, count_include_pad=False)[0, 0]
         mean, std = smooth.mean(), smooth.std()
@@ -61,7 +67,9 @@ def main(argv: list[str]) -> int:
     torch.ops.load_library(argv[1])
     path = argv[2] if len(argv) == 3 else "highlight_segmenter.pt"
     model = torch.jit.script(HighlightSegmenter().eval())
-    model(torch.rand(3, 32, 48), "smoke test")  # fails here, not in C++, if broken
+    # Fails here, not in C++, if broken; both call forms work.
+    model(torch.rand(3, 32, 48))
+    model(torch.rand(3, 32, 48), "smoke test")
     torch.jit.save(model, path)
     print(f"wrote {path}; run it with: wandb_deploy_scripted {path}")
     return 0

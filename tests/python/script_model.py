@@ -10,18 +10,24 @@ Writes to the output folder:
   image_attr.pt  WithImage: a module holding an Image attribute (with a box and
                  a mask layer) and returning it.
   log_only.pt    LogOnly: a forward whose only effect is torch.ops.wandb.log.
+  describe.pt    Describe: str(img), img == other and img != other, compiled to
+                 the class's __str__ / __eq__ / __ne__.
 The input is make_input(), which the C++ test recreates with the same ops.
 
 Also checks here, in Python: the Image attribute survives torch.jit.save/load
 with identical pixels and bytes, and the log call survives dead-code
 elimination, torch.jit.freeze and optimize_for_inference while an unused pure
-op (wandb::log_ready, the control) does not. Exits non-zero on any failure,
+op (wandb::log_ready, the control) does not; str(), ==, != and repr() of an
+Image from Python and from scripted code; its layers read back as JSON (the box
+layers exactly as written from the inputs here). Exits non-zero on any failure,
 including a Python without torch: this must be Debian's /usr/bin/python3.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 
 try:
@@ -30,7 +36,7 @@ except ImportError as e:  # fail loudly: a skipped cross-check proves nothing
     sys.exit(f"script_model.py: expected a Python with torch (python3-torch, "
              f"/usr/bin/python3), got {sys.executable} without it: {e}")
 
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 BATCH, HEIGHT, WIDTH = 2, 24, 32
 THRESHOLD = 0.5
@@ -89,13 +95,28 @@ class LogOnly(torch.nn.Module):
         return x
 
 
-def attribute_image():
+class Describe(torch.nn.Module):
+    def forward(self, image: torch.classes.wandb.Image,
+                other: torch.classes.wandb.Image) -> Tuple[str, bool, bool]:
+        return str(image), image == other, image != other
+
+
+def attribute_image(box_x: float = 2.0):
     """The Image stored as WithImage.image; OpsScripted builds the same in C++."""
     x = make_input()[1]
     image = torch.classes.wandb.Image(x, caption="attribute", grouping=3)
-    image = image.add_boxes("boxes", torch.tensor([[2.0, 3.0, 10.0, 8.0]]),
+    image = image.add_boxes("boxes", torch.tensor([[box_x, 3.0, 10.0, 8.0]]),
                             torch.tensor([7]), format="xywh")
     return image.add_mask("mask", (x[0] > 0.5).to(torch.uint8), {1: "on"})
+
+
+ATTRIBUTE_STR = ('wandb.Image(32x24 RGB png, caption="attribute", grouping=3, '
+                 'boxes=["boxes"], masks=["mask"])')
+# attribute_image()'s box (x, y, w, h) = (2, 3, 10, 8) as its .boxes2D.json
+# holds it: corners, pixel domain, no class_labels (none were given).
+ATTRIBUTE_BOXES = {"boxes": {"box_data": [{
+    "position": {"minX": 2.0, "maxX": 12.0, "minY": 3.0, "maxY": 11.0},
+    "domain": "pixel", "class_id": 7}]}}
 
 
 def check(condition: bool, message: str) -> None:
@@ -110,6 +131,65 @@ def node_kinds(graph) -> List[str]:
         for block in node.blocks():
             kinds.extend(node_kinds(block))
     return kinds
+
+
+def torch_at_least(major: int, minor: int) -> bool:
+    found = re.match(r"(\d+)\.(\d+)", torch.__version__)
+    check(found is not None, f"torch version: expected N.N..., got {torch.__version__!r}")
+    return (int(found.group(1)), int(found.group(2))) >= (major, minor)
+
+
+def check_image_methods(image, loaded) -> None:
+    """str/repr/==/!= and the layers read back, on attribute_image() and its
+    copy that went through torch.jit.save/load."""
+    check(str(image) == ATTRIBUTE_STR, f"str: expected {ATTRIBUTE_STR!r}, got {str(image)!r}")
+    check(str(loaded) == ATTRIBUTE_STR, f"str after load: got {str(loaded)!r}")
+    # ScriptObject forwards repr() to __repr__ from PyTorch 2.1 on; 1.13 has its own.
+    if torch_at_least(2, 1):
+        check(repr(image) == ATTRIBUTE_STR, f"repr: expected str's text, got {repr(image)!r}")
+    else:
+        check(repr(image).startswith("<torch.ScriptObject object at "),
+              f"repr: expected torch {torch.__version__}'s default, got {repr(image)!r}")
+
+    check(image == image and image == loaded and loaded == attribute_image(),
+          "==: expected an Image equal to itself, its saved copy and one built again")
+    check(not (image != loaded), "!=: expected False for the saved copy")
+    moved = attribute_image(box_x=3.0)  # only a box position differs
+    check(image != moved and not (image == moved),
+          "==: expected Images whose boxes differ to be unequal")
+    check(not (image == None) and image != None,  # noqa: E711 (== is what is tested)
+          "==: expected an Image unequal to None")
+    check(not (image == torch.zeros(1)), "==: expected an Image unequal to a tensor")
+
+    check(image.box_layers() == ["boxes"] and image.mask_layers() == ["mask"],
+          f"layer names: got {image.box_layers()!r}, {image.mask_layers()!r}")
+    boxes = json.loads(image.boxes_json())
+    check(boxes == ATTRIBUTE_BOXES, f"boxes_json: expected {ATTRIBUTE_BOXES}, got {boxes}")
+    check(loaded.boxes_json() == image.boxes_json(),
+          f"boxes_json after load: got {loaded.boxes_json()!r}")
+    masks = json.loads(image.masks_json())
+    mask = masks.get("mask", {})
+    check(list(masks) == ["mask"] and mask.get("width") == 32 and mask.get("height") == 24
+          and mask.get("class_labels") == {"1": "on"}
+          and re.fullmatch("[0-9a-f]{64}", str(mask.get("sha256"))) is not None
+          and isinstance(mask.get("size"), int) and mask["size"] > 0,
+          f"masks_json: got {masks}")
+    check(loaded.masks_json() == image.masks_json(),
+          f"masks_json after load: got {loaded.masks_json()!r}")
+    expected_mask = (make_input()[1][0] > 0.5).to(torch.uint8)
+    check(torch.equal(loaded.mask("mask"), expected_mask),
+          "mask: expected the class map given to add_mask")
+    try:
+        image.mask("boxes")
+        check(False, "mask: expected ValueError for a box layer's name")
+    except ValueError as e:
+        check('expected one of ["mask"], got "boxes"' in str(e), f"mask: got {e}")
+
+    describe = torch.jit.script(Describe())
+    got = describe(image, loaded)
+    check(got == (ATTRIBUTE_STR, True, False), f"scripted str/==/!=: got {got!r}")
+    got = describe(image, moved)
+    check(got == (ATTRIBUTE_STR, False, True), f"scripted str/==/!= (moved box): got {got!r}")
 
 
 DCE_GRAPH = """
@@ -175,10 +255,14 @@ def main(argv: List[str]) -> int:
               f"{name}: expected caption and grouping kept, got {image.caption()!r}, "
               f"{image.grouping()!r}")
 
+    check_image_methods(original, loaded.image)
+    torch.jit.save(torch.jit.script(Describe()), os.path.join(out_dir, "describe.pt"))
+
     log_only = torch.jit.script(LogOnly())
     check_dead_code_elimination(log_only)
     torch.jit.save(log_only, os.path.join(out_dir, "log_only.pt"))
-    print(f"script_model.py: wrote detector.pt, image_attr.pt, log_only.pt to {out_dir}")
+    print(f"script_model.py: wrote detector.pt, image_attr.pt, describe.pt, log_only.pt "
+          f"to {out_dir}")
     return 0
 
 

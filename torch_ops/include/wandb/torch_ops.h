@@ -14,6 +14,13 @@
 //               Tensor? scores=None, str score_name="score", str domain="pixel",
 //               Dict[int, str]? class_labels=None) -> Image   (a new image)
 //     add_mask(str layer, Tensor mask, Dict[int, str]? class_labels=None) -> Image
+//     __str__() __repr__() -> str   ("wandb.Image(32x24 RGB png, caption=..., boxes=[...])")
+//     __eq__(Any other) __ne__(Any other) -> bool   (the core's Image == and the
+//                                    same box and mask layers; non-Images unequal)
+//     box_layers() mask_layers() -> List[str]   (layer names, in order)
+//     boxes_json() -> str    ({layer: the layer's .boxes2D.json content})
+//     masks_json() -> str    ({layer: {width, height, class_labels, sha256, size}})
+//     mask(str layer) -> Tensor   (the class map, uint8 H x W)
 //   wandb::log_ready(Tensor data, str? mode=None, bool normalize=True) -> Tensor
 //   wandb::encode(Tensor data, str file_type="png", str? mode=None,
 //                 bool normalize=True, int? png_compression=None,
