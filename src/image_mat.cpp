@@ -1,4 +1,4 @@
-// The OpenCV front end: cv::Mat in (B G R order), cv::Mat out.
+// The OpenCV front end: cv::Mat in (B G R order), cv::Mat out, and a row Value from a Mat.
 #include <cstring>
 
 #include <opencv2/core.hpp>
@@ -8,6 +8,7 @@
 #include "detail/image_data.h"
 #include "detail/mask_data.h"
 #include "wandb/errors.h"
+#include "wandb/run.h"
 
 namespace wandb {
 namespace {
@@ -79,6 +80,10 @@ MatView view_of(const cv::Mat& m) {
 }  // namespace
 
 Image::Image(const cv::Mat& data, ImageOptions options) try {
+  if (options.layout == Layout::kCHW) {
+    throw ValueError("image Mat layout: expected Layout::kAuto or Layout::kHWC (a Mat is "
+                     "H x W x C), got Layout::kCHW");
+  }
   const MatView v = view_of(data);
   const detail::ModePlan plan = detail::plan_mode(v.source.channels, v.two_dimensional, v.shape,
                                                   v.source.height, v.source.width, options);
@@ -127,5 +132,7 @@ ImageMask::ImageMask(const cv::Mat& mask_data, std::optional<ClassLabels> class_
   for (int y = 0; y < u8.rows; ++y) std::memcpy(values.data() + y * u8.cols, u8.ptr(y), u8.cols);
   state_ = detail::make_mask_state(u8.rows, u8.cols, std::move(values), std::move(class_labels));
 } WANDB_PUBLIC_CALL("ImageMask")
+
+Value::Value(const cv::Mat& image) : Value(Image(image)) {}
 
 }  // namespace wandb

@@ -1,8 +1,9 @@
-// The LibTorch front end: Image from and to tensors, and the tensor
-// constructors of ImageMask and BoundingBoxes2D. One of the two translation
-// units of the core library that include ATen; the other, masks_torch.cpp,
-// holds the ImageMask factories for model outputs. (detail/pixels.cpp uses only
-// c10's header-only Half and BFloat16 scalar types.)
+// The LibTorch front end: Image from and to tensors, images from a batch, the
+// tensor constructors of ImageMask and BoundingBoxes2D, and a row Value from a
+// one-element tensor. One of the two translation units of the core library
+// that include ATen; the other, masks_torch.cpp, holds the ImageMask factories
+// for model outputs. (detail/pixels.cpp uses only c10's header-only Half and
+// BFloat16 scalar types.)
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
@@ -13,6 +14,7 @@
 #include "detail/mask_data.h"
 #include "detail/torch_pixels.h"
 #include "wandb/errors.h"
+#include "wandb/run.h"
 
 namespace wandb {
 namespace detail {
@@ -140,10 +142,42 @@ void check_image_tensor(const at::Tensor& data) {
   }
   if (data.dim() != 2 && data.dim() != 3) {
     throw ValueError("image tensor: expected C x H x W or H x W, got " +
-                     std::to_string(data.dim()) + " dimensions " + shape_string(shape_of(data)));
+                     std::to_string(data.dim()) + " dimensions " + shape_string(shape_of(data)) +
+                     (data.dim() == 4 ? " (a batch of images: use wandb::images_from_batch)" : ""));
   }
   elem_type(data);
 }
+
+namespace {
+
+// An explicit layout names a 3-D shape with 1 to 4 channels; kAuto is checked
+// by check_image_tensor and the mode rules, as before layouts existed.
+void check_layout(const at::Tensor& data, Layout layout) {
+  if (layout == Layout::kAuto || !data.defined()) return;
+  const bool hwc = layout == Layout::kHWC;
+  const int64_t channels = data.dim() == 3 ? data.size(hwc ? 2 : 0) : 0;
+  if (data.dim() == 3 && channels >= 1 && channels <= 4) return;
+  std::string got = shape_string(shape_of(data));
+  if (data.dim() != 3) got = std::to_string(data.dim()) + " dimensions " + got;
+  throw ValueError(std::string("image tensor with Layout::") + (hwc ? "kHWC" : "kCHW") +
+                   ": expected " + (hwc ? "H x W x C" : "C x H x W") +
+                   " with C from 1 to 4, got " + got);
+}
+
+// The C x H x W (or H x W) view the pixel paths read. H x W x C is a permuted
+// view, not a copy: the CPU kernel reads its strides in place.
+at::Tensor chw_view(const at::Tensor& data, Layout layout) {
+  return layout == Layout::kHWC ? data.permute({2, 0, 1}) : data;
+}
+
+// A 3-D tensor whose first dimension cannot be channels but whose last can:
+// most likely H x W x C given to the default layout.
+bool looks_hwc(const at::Tensor& data, Layout layout) {
+  return layout == Layout::kAuto && data.dim() == 3 && data.size(0) > 4 && data.size(2) >= 1 &&
+         data.size(2) <= 4;
+}
+
+}  // namespace
 
 std::string libtorch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
@@ -171,16 +205,24 @@ void rethrow_torch_error(const char* what) {
 // Every entry point that reads a user's tensor turns LibTorch's own errors
 // into ValueError, and the rest as every public call does (detail/guard.h).
 Image::Image(const at::Tensor& data, ImageOptions options) try {
+  detail::check_layout(data, options.layout);
   detail::check_image_tensor(data);
-  const std::vector<int64_t> shape = detail::shape_of(data);
-  const bool two_dim = data.dim() == 2;
-  const int64_t channels = two_dim ? 1 : data.size(0);
-  const int64_t height = data.size(two_dim ? 0 : 1);
-  const int64_t width = data.size(two_dim ? 1 : 2);
-  const detail::ModePlan plan =
-      detail::plan_mode(channels, two_dim, shape, height, width, options);
+  const std::vector<int64_t> shape = detail::shape_of(data);  // as given, for messages
+  const at::Tensor chw = detail::chw_view(data, options.layout);
+  const bool two_dim = chw.dim() == 2;
+  const int64_t channels = two_dim ? 1 : chw.size(0);
+  const int64_t height = chw.size(two_dim ? 0 : 1);
+  const int64_t width = chw.size(two_dim ? 1 : 2);
+  detail::ModePlan plan;
+  try {
+    plan = detail::plan_mode(channels, two_dim, shape, height, width, options);
+  } catch (const ValueError& e) {
+    if (!detail::looks_hwc(data, options.layout)) throw;
+    throw ValueError(std::string(e.what()) +
+                     " (an H x W x C tensor needs ImageOptions::layout = wandb::Layout::kHWC)");
+  }
   detail::NormalizeInfo info;
-  detail::PixelBuffer pixels = detail::tensor_to_pixels(data, options.normalize, &info);
+  detail::PixelBuffer pixels = detail::tensor_to_pixels(chw, options.normalize, &info);
   data_ = detail::finish_pixels(std::move(pixels), info, plan, options);
   apply_meta(options);
 } catch (...) {
@@ -235,11 +277,12 @@ ImageMask::ImageMask(const at::Tensor& mask_data, std::optional<ClassLabels> cla
   detail::rethrow_torch_error("mask_data");
 }
 
-BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
-                                              BoxFormat format, BoxDomain domain,
-                                              const at::Tensor* scores,
-                                              const std::string& score_name,
-                                              std::optional<ClassLabels> class_labels) try {
+namespace {
+
+BoundingBoxes2D boxes_from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
+                                   const at::Tensor* scores, BoxFormat format, BoxDomain domain,
+                                   const std::string& score_name,
+                                   std::optional<ClassLabels> class_labels) {
   if (!boxes.defined() || boxes.dim() != 2 || boxes.size(1) != 4) {
     throw ValueError("boxes: expected an (N, 4) tensor, got " +
                      (boxes.defined() ? detail::shape_string(detail::shape_of(boxes))
@@ -283,8 +326,126 @@ BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at:
     out.push_back(std::move(box));
   }
   return BoundingBoxes2D(std::move(out), std::move(class_labels));
+}
+
+}  // namespace
+
+BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
+                                              const BoxTensorOptions& options) try {
+  return boxes_from_tensors(boxes, class_ids, nullptr, options.format, options.domain,
+                            options.score_name, options.class_labels);
 } catch (...) {
   detail::rethrow_torch_error("boxes");
+}
+
+BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
+                                              const at::Tensor& scores,
+                                              const BoxTensorOptions& options) try {
+  return boxes_from_tensors(boxes, class_ids, &scores, options.format, options.domain,
+                            options.score_name, options.class_labels);
+} catch (...) {
+  detail::rethrow_torch_error("boxes");
+}
+
+BoundingBoxes2D BoundingBoxes2D::from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
+                                              BoxFormat format, BoxDomain domain,
+                                              const at::Tensor* scores,
+                                              const std::string& score_name,
+                                              std::optional<ClassLabels> class_labels) try {
+  return boxes_from_tensors(boxes, class_ids, scores, format, domain, score_name,
+                            std::move(class_labels));
+} catch (...) {
+  detail::rethrow_torch_error("boxes");
+}
+
+// ---- a batch of images ------------------------------------------------------
+
+std::vector<Image> images_from_batch(const at::Tensor& batch, BatchOptions options) try {
+  const bool nhwc = options.layout == BatchLayout::kNHWC;
+  const char* expected = nhwc ? "a 4-D N x H x W x C tensor" : "a 4-D N x C x H x W tensor";
+  if (!batch.defined()) {
+    throw ValueError(std::string("image batch: expected ") + expected + ", got an undefined tensor");
+  }
+  const std::vector<int64_t> shape = detail::shape_of(batch);
+  if (batch.dim() != 4) {
+    std::string message = std::string("image batch: expected ") + expected + ", got " +
+                          std::to_string(batch.dim()) + " dimensions " +
+                          detail::shape_string(shape);
+    if (batch.dim() == 3) message += " (one image: use wandb::Image)";
+    throw ValueError(message);
+  }
+  const int64_t n = batch.size(0);
+  if (n == 0) {
+    throw ValueError("image batch: expected at least one image, got " + detail::shape_string(shape));
+  }
+  const int64_t channels = batch.size(nhwc ? 3 : 1);
+  if (channels < 1 || channels > 4) {
+    const int64_t other = batch.size(nhwc ? 1 : 3);
+    std::string message = std::string("image batch: expected ") +
+                          (nhwc ? "N x H x W x C" : "N x C x H x W") +
+                          " with C from 1 to 4, got " + detail::shape_string(shape);
+    if (other >= 1 && other <= 4) {
+      message += nhwc ? " (an N x C x H x W batch needs BatchOptions::layout = "
+                        "wandb::BatchLayout::kNCHW)"
+                      : " (an N x H x W x C batch needs BatchOptions::layout = "
+                        "wandb::BatchLayout::kNHWC)";
+    }
+    throw ValueError(message);
+  }
+  if (!options.captions.empty() && options.captions.size() != static_cast<size_t>(n)) {
+    throw ValueError("captions: expected " + std::to_string(n) +
+                     " (one per image of the batch), got " +
+                     std::to_string(options.captions.size()));
+  }
+  const Layout per_image = nhwc ? Layout::kHWC : Layout::kCHW;
+  ImageOptions& image = options.image;
+  if (image.layout != Layout::kAuto && image.layout != per_image) {
+    throw ValueError(std::string("image.layout: expected Layout::kAuto or ") +
+                     (nhwc ? "Layout::kHWC (the batch is N x H x W x C)"
+                           : "Layout::kCHW (the batch is N x C x H x W)") +
+                     ", got Layout::" + (image.layout == Layout::kHWC ? "kHWC" : "kCHW"));
+  }
+  image.layout = per_image;
+  std::vector<Image> out;
+  out.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (!options.captions.empty()) image.caption = options.captions[static_cast<size_t>(i)];
+    out.emplace_back(batch.select(0, i), image);
+  }
+  return out;
+} catch (...) {
+  detail::rethrow_torch_error("image batch");
+}
+
+// ---- a row value from a one-element tensor ------------------------------------
+
+Value::Value(const at::Tensor& scalar) try {
+  if (!scalar.defined()) {
+    throw TypeError("value: expected a tensor of one element, got an undefined tensor");
+  }
+  if (scalar.numel() != 1) {
+    throw TypeError("value: expected a tensor of one element (a number such as a loss), got " +
+                    std::to_string(scalar.numel()) + " elements " +
+                    detail::shape_string(detail::shape_of(scalar)) +
+                    " (log an image with wandb::Image(tensor), a batch of images with "
+                    "wandb::images_from_batch(tensor))");
+  }
+  const at::ScalarType type = scalar.scalar_type();
+  at::Tensor x = scalar.detach();
+  if (x.is_sparse()) x = x.to_dense();
+  if (type == at::kBool) {
+    json_ = x.item<bool>();
+  } else if (at::isIntegralType(type, /*includeBool=*/false)) {
+    json_ = x.item<int64_t>();
+  } else if (at::isFloatingType(type)) {
+    json_ = x.item<double>();
+  } else {
+    throw TypeError(std::string("value tensor dtype: expected bool, an integer or a floating-point "
+                                "dtype, got ") +
+                    c10::toString(type));
+  }
+} catch (...) {
+  detail::rethrow_torch_error("value");
 }
 
 }  // namespace wandb

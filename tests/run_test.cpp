@@ -167,6 +167,28 @@ TEST(RunValues, ScalarsJsonNestedAndNan) {
   EXPECT_TRUE(fs::exists(run.dir() / val["pred"]["path"].get<std::string>()));
 }
 
+TEST(RunValues, TensorNumbersMatsBraceListsAndBatches) {
+  wandb::test::TempDir tmp;
+  wandb::Run run(RunOptions{.dir = tmp.path()});
+  const cv::Mat mat(4, 4, CV_8UC3, cv::Scalar(1, 2, 3));
+  run.log({{"loss", at::scalar_tensor(0.5, at::kFloat)},
+           {"count", at::full({1}, 7, at::kLong)},
+           {"img", mat},
+           {"pair", {gradient_image(), uniform_image(9)}},
+           {"batch", wandb::images_from_batch(at::rand({3, 3, 4, 4}))}});
+  run.summary("best", at::scalar_tensor(0.25, at::kDouble));
+  run.finish();
+  const Json row = wandb::test::read_history_lines(run.dir())[0];
+  EXPECT_EQ(row["loss"], 0.5);
+  EXPECT_EQ(row["count"], 7);
+  EXPECT_EQ(row["img"]["_type"], "image-file");
+  EXPECT_EQ(row["img"]["sha256"], Image(mat).sha256());
+  EXPECT_EQ(row["pair"]["_type"], "images/separated");
+  EXPECT_EQ(row["pair"]["count"], 2);
+  EXPECT_EQ(row["batch"]["count"], 3);
+  EXPECT_EQ(run.summary()["best"], 0.25);
+}
+
 TEST(RunValues, EmptyImageListIsAnEmptyArray) {
   wandb::test::TempDir tmp;
   wandb::Run run(RunOptions{.dir = tmp.path()});

@@ -48,6 +48,19 @@ enum class BoxFormat { kXYXY, kXYWH, kCXCYWH };
 /// Parses "xyxy", "xywh" or "cxcywh"; throws ValueError otherwise.
 WANDB_IMAGE_EXPORT BoxFormat parse_box_format(const std::string& name);
 
+/// Options of BoundingBoxes2D::from_tensors. With C++20:
+/// `from_tensors(boxes, ids, scores, {.format = BoxFormat::kXYWH, .class_labels = labels})`.
+struct BoxTensorOptions {
+  /// Layout of each row of the (N, 4) box tensor.
+  BoxFormat format = BoxFormat::kXYXY;
+  /// Pixels, or fractions of the image size.
+  BoxDomain domain = BoxDomain::kPixel;
+  /// The key of each box's score (with the scores overload).
+  std::string score_name = "score";
+  /// Unset: {id: "class_<id>"} for each id, as the SDK derives them.
+  std::optional<ClassLabels> class_labels{};
+};
+
 /// A layer of boxes with class labels, validated on construction.
 class WANDB_IMAGE_EXPORT BoundingBoxes2D {
  public:
@@ -58,8 +71,17 @@ class WANDB_IMAGE_EXPORT BoundingBoxes2D {
   explicit BoundingBoxes2D(std::vector<Box> boxes,
                            std::optional<ClassLabels> class_labels = std::nullopt);
 
-  /// From detector output: `boxes` (N, 4) in `format`, `class_ids` (N) integers,
-  /// optional `scores` (N) stored under `score_name`. Tensors may be on any device.
+  /// From detector output: `boxes` (N, 4), `class_ids` (N) integers, and with
+  /// the second form `scores` (N), any floating or integer dtype, stored
+  /// under `options.score_name`. Tensors may be on any device. ValueError
+  /// for shapes that do not match, TypeError for non-integer class ids.
+  static BoundingBoxes2D from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
+                                      const BoxTensorOptions& options);
+  static BoundingBoxes2D from_tensors(const at::Tensor& boxes, const at::Tensor& class_ids,
+                                      const at::Tensor& scores,
+                                      const BoxTensorOptions& options = {});
+  /// Deprecated: the positional form, kept so existing code compiles; prefer
+  /// the two above. `scores` may be null (no scores).
   static BoundingBoxes2D from_tensors(const at::Tensor& boxes,
                                       const at::Tensor& class_ids,
                                       BoxFormat format = BoxFormat::kXYXY,

@@ -25,6 +25,17 @@ struct ImageAccess;
 template <class T>
 using Layers = std::vector<std::pair<std::string, T>>;
 
+/// Where a 3-D image tensor keeps its channels (TensorBoard's dataformats).
+enum class Layout {
+  /// The SDK's rule: 3-D is C x H x W, 2-D is H x W.
+  kAuto,
+  /// C x H x W, C from 1 to 4; a tensor of another rank is refused.
+  kCHW,
+  /// H x W x C, C from 1 to 4 (as numpy images and OpenCV Mats are); read in
+  /// place, with no transposed copy. A tensor of another rank is refused.
+  kHWC,
+};
+
 /// The SDK's keyword arguments, plus encoder controls.
 /// With C++20: `Image img(t, {.caption = "pred", .file_type = "jpg"});`
 struct ImageOptions {
@@ -43,6 +54,9 @@ struct ImageOptions {
   std::optional<int> png_compression{};
   /// JPEG quality 1-100; the SDK (Pillow) default is 75.
   int jpeg_quality = 75;
+  /// Channel layout of a tensor; a Mat is H x W x C (kCHW is refused for it),
+  /// other sources ignore it.
+  Layout layout = Layout::kAuto;
 };
 
 /// An image ready to be logged. Copies are cheap and share the immutable pixels;
@@ -52,8 +66,9 @@ class WANDB_IMAGE_EXPORT Image {
   static constexpr int MAX_ITEMS = 108;
   static constexpr int MAX_DIMENSION = 65500;
 
-  /// From a C x H x W (or H x W) tensor of any dtype, on any device. The pixels are
-  /// normalised and copied now: later changes to `data` do not affect the image.
+  /// From a C x H x W (or H x W) tensor of any dtype, on any device; H x W x C
+  /// with `options.layout = Layout::kHWC`. The pixels are normalised and
+  /// copied now: later changes to `data` do not affect the image.
   explicit Image(const at::Tensor& data, ImageOptions options = {});
   /// From an H x W or H x W x C Mat in OpenCV's B G R (A) order, depth
   /// 8U 8S 16U 16S 32S 32F 64F or 16F.
@@ -140,5 +155,29 @@ class WANDB_IMAGE_EXPORT Image {
 
   friend struct detail::ImageAccess;
 };
+
+/// Layout of a batch of images (TensorBoard's add_images dataformats).
+enum class BatchLayout { kNCHW, kNHWC };
+
+/// Options of images_from_batch. With C++20:
+/// `wandb::images_from_batch(x, {.layout = wandb::BatchLayout::kNHWC, .captions = names})`.
+struct BatchOptions {
+  BatchLayout layout = BatchLayout::kNCHW;
+  /// One caption per image (as many as the batch has images), or none; with
+  /// none, `image.caption` (if set) goes to every image.
+  std::vector<std::string> captions{};
+  /// Applied to every image: mode, grouping, classes, boxes, masks,
+  /// file_type, normalize, ... `image.layout` may stay kAuto or must match
+  /// `layout` (kCHW for kNCHW, kHWC for kNHWC).
+  ImageOptions image{};
+};
+
+/// One Image per image of an N x C x H x W (or, with BatchLayout::kNHWC,
+/// N x H x W x C) tensor, on any device: the list TensorBoard's add_images
+/// takes, ready for `run.log({{"samples", images_from_batch(x)}})`. Each image
+/// is normalised on its own, exactly as Image(batch[i]) is. ValueError for a
+/// tensor that is not 4-D, an empty batch, or captions that do not number N.
+WANDB_IMAGE_EXPORT std::vector<Image> images_from_batch(const at::Tensor& batch,
+                                                        BatchOptions options = {});
 
 }  // namespace wandb

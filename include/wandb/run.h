@@ -26,6 +26,9 @@ struct RunAccess;
 
 /// One value of a logged row: a number, bool, string, JSON, an Image, a list of
 /// Images, or a nested Row (a nested dict stays a JSON object, as in the SDK).
+/// Also made from a one-element tensor (its number), a cv::Mat (an Image) and
+/// a brace list of Images, so `run.log({{"loss", loss}, {"img", mat}})` reads
+/// as it would in Python.
 class WANDB_IMAGE_EXPORT Value {
  public:
   enum class Kind { kJson, kImage, kImages, kRow };
@@ -40,7 +43,25 @@ class WANDB_IMAGE_EXPORT Value {
   Value(Json v) : json_(std::move(v)) {}
   Value(Image v);
   Value(std::vector<Image> v);
+  /// `{a, b, ...}`: a list of two or more images, as std::vector<Image>{a, b, ...}.
+  /// Not an initializer_list constructor, on purpose: braces around one value
+  /// keep their meaning (`{a}` is the image a; a list of one is
+  /// std::vector<Image>{a}), and so do `{"s"}` and `{}`.
+  template <class... More,
+            std::enable_if_t<(std::is_convertible_v<More&&, Image> && ...), int> = 0>
+  Value(Image first, Image second, More&&... more)
+      : Value(std::vector<Image>{std::move(first), std::move(second),
+                                 Image(std::forward<More>(more))...}) {}
   Value(Row v);
+  /// The number in a tensor of one element (0-d or any shape of numel 1, such
+  /// as a loss), on any device: bool -> bool, integer dtypes -> int64,
+  /// floating dtypes -> double. TypeError for an undefined tensor, another
+  /// dtype, or more than one element (images go through wandb::Image and
+  /// wandb::images_from_batch). The caller includes LibTorch.
+  Value(const at::Tensor& scalar);
+  /// An image of the Mat: the same as Value(Image(mat)). The caller includes
+  /// <opencv2/core.hpp>.
+  Value(const cv::Mat& image);
 
   Kind kind() const noexcept { return kind_; }
   const Json& json() const noexcept { return json_; }
