@@ -166,12 +166,16 @@ int text_width(const std::string& text, double scale) {
 // not even "..." fits.
 std::string fit_text(std::string text, int max_width, double scale) {
   if (text_width(text, scale) <= max_width) return text;
-  while (!text.empty()) {
-    text.pop_back();
-    const std::string candidate = text + "...";
-    if (text_width(candidate, scale) <= max_width) return candidate;
+  // Widths grow with the prefix length, so the longest prefix that fits with
+  // "..." is found by bisection: a caption of any length costs a few measures.
+  size_t lo = 0, hi = text.size();  // the prefix of length lo fits (or lo is 0)
+  while (lo < hi) {
+    const size_t mid = (lo + hi + 1) / 2;
+    if (text_width(text.substr(0, mid) + "...", scale) <= max_width) lo = mid;
+    else hi = mid - 1;
   }
-  return text_width("...", scale) <= max_width ? "..." : "";
+  if (lo == 0) return text_width("...", scale) <= max_width ? "..." : "";
+  return text.substr(0, lo) + "...";
 }
 
 std::vector<std::string> split_lines(const std::string& text) {
