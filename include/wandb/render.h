@@ -75,8 +75,8 @@ enum class BoxStyle {
 /// How the pixels are resampled to the display size.
 enum class Resample {
   /// kArea to shrink, kNearest to enlarge (or keep the size): every image
-  /// pixel stays a crisp block, which is what a model saw and how W&B shows
-  /// small images, rather than a blur that suggests detail the image lacks.
+  /// pixel stays a crisp block, the pixels a model saw, rather than a blur
+  /// that suggests detail the image lacks.
   kAuto,
   kNearest,  ///< cv::INTER_NEAREST_EXACT (pixel centres), for pixel art and small inputs
   kLinear,   ///< cv::INTER_LINEAR, smoother for photos enlarged by odd factors
