@@ -6,10 +6,12 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "detail/guard.h"
+#include "detail/render_layout.h"
 #include "wandb/errors.h"
 
 namespace wandb {
@@ -53,14 +55,51 @@ void check_options(const RenderOptions& o) {
     os << "font_scale: expected a positive finite number, got " << o.font_scale;
     throw ValueError(os.str());
   }
+  if (!(o.scale > 0.0) || !std::isfinite(o.scale)) {
+    std::ostringstream os;
+    os << "render scale: expected a positive finite number, got " << o.scale;
+    throw ValueError(os.str());
+  }
+}
+
+// The display size of a width x height image at `scale` (see RenderOptions::scale).
+cv::Size display_size(int width, int height, double scale) {
+  const double w = std::max(1.0, std::round(width * scale));
+  const double h = std::max(1.0, std::round(height * scale));
+  if (w > Image::MAX_DIMENSION || h > Image::MAX_DIMENSION) {
+    std::ostringstream os;
+    os << "render scale: expected a display size at most " << Image::MAX_DIMENSION
+       << " pixels wide and high, got " << w << "x" << h << " (" << width << "x" << height
+       << " times " << scale << ")";
+    throw ValueError(os.str());
+  }
+  return {static_cast<int>(w), static_cast<int>(h)};
+}
+
+int interpolation(Resample r, cv::Size from, cv::Size to) {
+  switch (r) {
+    case Resample::kNearest: return cv::INTER_NEAREST_EXACT;
+    case Resample::kLinear: return cv::INTER_LINEAR;
+    case Resample::kArea: return cv::INTER_AREA;
+    case Resample::kAuto: break;
+  }
+  const bool shrinks = to.width < from.width || to.height < from.height;
+  return shrinks ? cv::INTER_AREA : cv::INTER_NEAREST_EXACT;
+}
+
+cv::Mat resampled(const cv::Mat& m, cv::Size to, int interp) {
+  if (m.size() == to) return m;
+  cv::Mat out;
+  cv::resize(m, out, to, 0, 0, interp);
+  return out;
 }
 
 // The layers of `all` named in `wanted` (all of them when `wanted` is empty), in
 // the image's order, so that drawing order never depends on the request's order.
+// Each comes with its index among all the image's layers.
 template <class T>
-std::vector<const std::pair<std::string, T>*> select_layers(const Layers<T>& all,
-                                                            const std::vector<std::string>& wanted,
-                                                            const char* kind) {
+std::vector<std::pair<size_t, const std::pair<std::string, T>*>> select_layers(
+    const Layers<T>& all, const std::vector<std::string>& wanted, const char* kind) {
   std::vector<std::string> names;
   for (const auto& layer : all) names.push_back(layer.first);
   for (const auto& name : wanted) {
@@ -69,13 +108,24 @@ std::vector<const std::pair<std::string, T>*> select_layers(const Layers<T>& all
                        ", got \"" + name + "\"");
     }
   }
-  std::vector<const std::pair<std::string, T>*> out;
-  for (const auto& layer : all) {
-    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), layer.first) != wanted.end()) {
-      out.push_back(&layer);
+  std::vector<std::pair<size_t, const std::pair<std::string, T>*>> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), all[i].first) != wanted.end()) {
+      out.emplace_back(i, &all[i]);
     }
   }
   return out;
+}
+
+BoxStyle default_style(size_t layer_index) {
+  constexpr std::array<BoxStyle, 3> kCycle = {BoxStyle::kSolid, BoxStyle::kDashed,
+                                              BoxStyle::kDotted};
+  return kCycle[layer_index % kCycle.size()];
+}
+
+BoxStyle style_of(const std::string& layer, size_t index, const RenderOptions& o) {
+  const auto it = o.layer_styles.find(layer);
+  return it != o.layer_styles.end() ? it->second : default_style(index);
 }
 
 bool class_selected(int64_t id, const RenderOptions& o) {
@@ -112,6 +162,22 @@ int text_width(const std::string& text, double scale) {
   return cv::getTextSize(text, kFont, scale, kTextThickness, &baseline).width;
 }
 
+// Shortens `text` with "..." until it is at most `max_width` pixels wide; "" when
+// not even "..." fits.
+std::string fit_text(std::string text, int max_width, double scale) {
+  if (text_width(text, scale) <= max_width) return text;
+  // Widths grow with the prefix length, so the longest prefix that fits with
+  // "..." is found by bisection: a caption of any length costs a few measures.
+  size_t lo = 0, hi = text.size();  // the prefix of length lo fits (or lo is 0)
+  while (lo < hi) {
+    const size_t mid = (lo + hi + 1) / 2;
+    if (text_width(text.substr(0, mid) + "...", scale) <= max_width) lo = mid;
+    else hi = mid - 1;
+  }
+  if (lo == 0) return text_width("...", scale) <= max_width ? "..." : "";
+  return text.substr(0, lo) + "...";
+}
+
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
   size_t start = 0;
@@ -142,14 +208,20 @@ struct PixelBox {
   int64_t x0, y0, x1, y1;
 };
 
-PixelBox pixel_box(const Box& box, int width, int height) {
+// `image` is the image's own size, `display` the picture's.
+PixelBox pixel_box(const Box& box, cv::Size image, cv::Size display) {
   BoxCorners c = box.corners();
-  if (box.domain == BoxDomain::kFraction) {
-    c.min_x *= width;
-    c.max_x *= width;
-    c.min_y *= height;
-    c.max_y *= height;
-  }
+  // Fractions go straight to display pixels, so 0..1 covers the picture exactly.
+  const double sx = box.domain == BoxDomain::kFraction
+                        ? display.width
+                        : static_cast<double>(display.width) / image.width;
+  const double sy = box.domain == BoxDomain::kFraction
+                        ? display.height
+                        : static_cast<double>(display.height) / image.height;
+  c.min_x *= sx;
+  c.max_x *= sx;
+  c.min_y *= sy;
+  c.max_y *= sy;
   if (c.min_x > c.max_x) std::swap(c.min_x, c.max_x);
   if (c.min_y > c.max_y) std::swap(c.min_y, c.max_y);
   PixelBox p{edge(c.min_x), edge(c.min_y), edge(c.max_x) - 1, edge(c.max_y) - 1};
@@ -171,48 +243,155 @@ void fill_clipped(cv::Mat& img, int64_t x0, int64_t y0, int64_t x1, int64_t y1,
       .setTo(color);
 }
 
+// One edge of an outline: positions start..end along the edge (x for a
+// horizontal one), across0..across1 across it, in `style` (see BoxStyle).
+void draw_edge(cv::Mat& img, bool horizontal, int64_t start, int64_t end, int64_t across0,
+               int64_t across1, BoxStyle style, int64_t u, const cv::Scalar& color) {
+  auto fill = [&](int64_t a, int64_t b) {
+    if (horizontal) fill_clipped(img, a, across0, b, across1, color);
+    else fill_clipped(img, across0, a, across1, b, color);
+  };
+  if (style == BoxStyle::kSolid) {
+    fill(start, end);
+    return;
+  }
+  const int64_t on = style == BoxStyle::kDashed ? 4 * u : u;
+  const int64_t period = on + 2 * u;
+  // Only the part inside the picture is walked: boxes may reach 1e9 pixels out.
+  const int64_t size = horizontal ? img.cols : img.rows;
+  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(end, size - 1);
+  int64_t run = -1;  // first position of the current dash, -1 when in a gap
+  for (int64_t t = lo; t <= hi; ++t) {
+    const bool drawn = std::min(t - start, end - t) % period < on;
+    if (drawn && run < 0) run = t;
+    if (!drawn && run >= 0) {
+      fill(run, t - 1);
+      run = -1;
+    }
+  }
+  if (run >= 0) fill(run, hi);
+}
+
 // The outline lies inside the box, so the box's extent is exactly its pixel span
 // whatever the line width (cv::rectangle centres thick lines on the edge instead).
-void draw_outline(cv::Mat& img, const PixelBox& b, int line_width, const cv::Scalar& color) {
+void draw_outline(cv::Mat& img, const PixelBox& b, int line_width, BoxStyle style,
+                  const cv::Scalar& color) {
   const int64_t w = line_width;
-  fill_clipped(img, b.x0, b.y0, b.x1, std::min(b.y1, b.y0 + w - 1), color);  // top
-  fill_clipped(img, b.x0, std::max(b.y0, b.y1 - w + 1), b.x1, b.y1, color);  // bottom
-  fill_clipped(img, b.x0, b.y0, std::min(b.x1, b.x0 + w - 1), b.y1, color);  // left
-  fill_clipped(img, std::max(b.x0, b.x1 - w + 1), b.y0, b.x1, b.y1, color);  // right
+  draw_edge(img, true, b.x0, b.x1, b.y0, std::min(b.y1, b.y0 + w - 1), style, w, color);  // top
+  draw_edge(img, true, b.x0, b.x1, std::max(b.y0, b.y1 - w + 1), b.y1, style, w, color);  // bottom
+  draw_edge(img, false, b.y0, b.y1, b.x0, std::min(b.x1, b.x0 + w - 1), style, w, color);  // left
+  draw_edge(img, false, b.y0, b.y1, std::max(b.x0, b.x1 - w + 1), b.x1, style, w, color);  // right
 }
 
 struct Label {
   PixelBox box;
   cv::Scalar color;
   std::vector<std::string> lines;
+  size_t title_lines = 0;  // the caption's lines; the rest are scores
+  // 0: a block filled with the box colour (solid layers). Otherwise a white
+  // block framed this thick in the box colour (dashed and dotted layers), so
+  // that labels of two layers of one class differ as much as their lines do.
+  int frame = 0;
 };
 
-void draw_label(cv::Mat& img, const Label& label, const FontMetrics& fm, double scale) {
-  int block_w = 0;
-  for (const auto& line : label.lines) block_w = std::max(block_w, text_width(line, scale));
-  block_w += 2 * kTextPad;
-  const int block_h = fm.line_height() * static_cast<int>(label.lines.size());
-  const PixelBox& b = label.box;
-  // Anchor at the top-left corner of the part of the box that is in the image.
-  const int64_t ax = std::clamp<int64_t>(b.x0, 0, img.cols - 1);
-  const int64_t ay = std::clamp<int64_t>(b.y0, 0, img.rows - 1);
-  int64_t top = ay - block_h >= 0 ? ay - block_h : ay;
-  int64_t left = std::min<int64_t>(ax, img.cols - block_w);
-  left = std::max<int64_t>(left, 0);
-  fill_clipped(img, left, top, left + block_w - 1, top + block_h - 1, label.color);
-  const cv::Scalar ink = text_color_on(label.color);
+// Keeps the lines of `label` that fit a picture `width` x `height`: each
+// shortened to the width, and as many as fit the height.
+void fit_lines(Label& label, int width, int height, const FontMetrics& fm, double scale) {
+  std::vector<std::string> kept;
+  size_t titles = 0;
+  const size_t max_lines =
+      static_cast<size_t>(std::max(0, (height - 2 * label.frame) / fm.line_height()));
+  for (size_t i = 0; i < label.lines.size() && kept.size() < max_lines; ++i) {
+    std::string fitted =
+        fit_text(std::move(label.lines[i]), width - 2 * (kTextPad + label.frame), scale);
+    if (fitted.empty()) continue;
+    kept.push_back(std::move(fitted));
+    if (i < label.title_lines) ++titles;
+  }
+  label.lines = std::move(kept);
+  label.title_lines = titles;
+}
+
+cv::Size block_size(const Label& label, const FontMetrics& fm, double scale) {
+  int w = 0;
+  for (const auto& line : label.lines) w = std::max(w, text_width(line, scale));
+  return {w + 2 * (kTextPad + label.frame),
+          fm.line_height() * static_cast<int>(label.lines.size()) + 2 * label.frame};
+}
+
+// The first free spot for a block of `block` size next to `b` (rules in render.h).
+std::optional<cv::Rect> place_label(cv::Size block, const PixelBox& b, cv::Size picture,
+                                    int line_height, const std::vector<cv::Rect>& taken) {
+  constexpr int kMaxShift = 4;  // lines a label may move away from its box
+  // The part of the box inside the picture: a label follows what can be seen.
+  const int64_t vx0 = std::clamp<int64_t>(b.x0, 0, picture.width - 1);
+  const int64_t vx1 = std::clamp<int64_t>(b.x1, 0, picture.width - 1);
+  const int64_t vy0 = std::clamp<int64_t>(b.y0, 0, picture.height - 1);
+  const int64_t vy1 = std::clamp<int64_t>(b.y1, 0, picture.height - 1);
+  const int64_t max_left = picture.width - block.width;
+  const std::array<int64_t, 2> lefts = {std::clamp<int64_t>(vx0, 0, max_left),
+                                        std::clamp<int64_t>(vx1 + 1 - block.width, 0, max_left)};
+  const int64_t above = vy0 - block.height, inside = vy0, below = vy1 + 1;
+  for (int k = 0; k <= kMaxShift; ++k) {
+    const int64_t shift = static_cast<int64_t>(k) * line_height;
+    for (const int64_t top : {above - shift, inside + shift, below + shift}) {
+      if (top < 0 || top + block.height > picture.height) continue;
+      for (const int64_t left : lefts) {
+        const cv::Rect r(static_cast<int>(left), static_cast<int>(top), block.width, block.height);
+        const bool free = std::none_of(taken.begin(), taken.end(),
+                                       [&](const cv::Rect& t) { return (t & r).area() > 0; });
+        if (free) return r;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void draw_label(cv::Mat& img, const cv::Rect& at, const Label& label, const FontMetrics& fm,
+                double scale) {
+  // Text is drawn into the block only, so that a glyph's antialiased edge never
+  // reaches a neighbouring label.
+  cv::Mat block = img(at);
+  block.setTo(label.color);
+  cv::Scalar paper = label.color;
+  if (label.frame > 0) {
+    paper = kWhite;
+    block(cv::Rect(label.frame, label.frame, at.width - 2 * label.frame,
+                   at.height - 2 * label.frame))
+        .setTo(paper);
+  }
+  const cv::Scalar ink = text_color_on(paper);
   for (size_t i = 0; i < label.lines.size(); ++i) {
-    const int64_t baseline_y =
-        top + static_cast<int64_t>(i) * fm.line_height() + kTextPad + fm.ascent;
-    cv::putText(img, label.lines[i],
-                cv::Point(static_cast<int>(left + kTextPad), static_cast<int>(baseline_y)), kFont,
-                scale, ink, kTextThickness, cv::LINE_AA);
+    const int baseline = label.frame + static_cast<int>(i) * fm.line_height() + kTextPad + fm.ascent;
+    cv::putText(block, label.lines[i], cv::Point(label.frame + kTextPad, baseline), kFont, scale,
+                ink, kTextThickness, cv::LINE_AA);
   }
 }
 
-std::vector<std::string> label_lines(const Box& box, const ClassLabels& labels,
-                                     const RenderOptions& o) {
-  std::vector<std::string> lines;
+// Places and draws `labels` in order; returns the blocks drawn.
+std::vector<cv::Rect> draw_labels(cv::Mat& img, std::vector<Label>& labels, double scale) {
+  std::vector<cv::Rect> taken;
+  if (labels.empty()) return taken;
+  const FontMetrics fm = metrics(scale);
+  for (Label& label : labels) {
+    fit_lines(label, img.cols, img.rows, fm, scale);
+    if (label.lines.empty()) continue;
+    std::optional<cv::Rect> at =
+        place_label(block_size(label, fm, scale), label.box, img.size(), fm.line_height(), taken);
+    if (!at && label.title_lines > 0 && label.title_lines < label.lines.size()) {
+      label.lines.resize(label.title_lines);  // scores go first when space is short
+      at = place_label(block_size(label, fm, scale), label.box, img.size(), fm.line_height(),
+                       taken);
+    }
+    if (!at) continue;
+    draw_label(img, *at, label, fm, scale);
+    taken.push_back(*at);
+  }
+  return taken;
+}
+
+Label make_label(const Box& box, const ClassLabels& labels, const RenderOptions& o) {
+  Label label;
   if (o.draw_captions) {
     std::string title;
     if (box.caption && !box.caption->empty()) {
@@ -223,19 +402,20 @@ std::vector<std::string> label_lines(const Box& box, const ClassLabels& labels,
     }
     for (const auto& line : split_lines(title)) {
       std::string ascii = ascii_text(line);
-      if (!ascii.empty()) lines.push_back(std::move(ascii));
+      if (!ascii.empty()) label.lines.push_back(std::move(ascii));
     }
   }
+  label.title_lines = label.lines.size();
   if (o.draw_scores) {
     for (const auto& [name, value] : box.scores)
-      lines.push_back(ascii_text(format_score(name, value)));
+      label.lines.push_back(ascii_text(format_score(name, value)));
   }
-  return lines;
+  return label;
 }
 
 // The colour term of the blend is precomputed per class so that the per-pixel
-// work stays one multiply-add per channel.
-void blend_mask(cv::Mat& img, const ImageMask& mask, const RenderOptions& o) {
+// work stays one multiply-add per channel. `classes` is CV_8U of img's size.
+void blend_mask(cv::Mat& img, const cv::Mat& classes, const RenderOptions& o) {
   std::array<bool, 256> drawn{};
   std::array<cv::Scalar, 256> color{};
   for (int c = 0; c < 256; ++c) {
@@ -243,12 +423,11 @@ void blend_mask(cv::Mat& img, const ImageMask& mask, const RenderOptions& o) {
     if (drawn[c]) color[c] = class_color(c, o) * o.mask_alpha;
   }
   const double keep = 1.0 - o.mask_alpha;
-  const std::vector<uint8_t>& values = mask.values();
   for (int y = 0; y < img.rows; ++y) {
     auto* row = img.ptr<cv::Vec3b>(y);
-    const uint8_t* classes = values.data() + static_cast<size_t>(y) * img.cols;
+    const uint8_t* ids = classes.ptr<uint8_t>(y);
     for (int x = 0; x < img.cols; ++x) {
-      const uint8_t c = classes[x];
+      const uint8_t c = ids[x];
       if (!drawn[c]) continue;
       for (int ch = 0; ch < 3; ++ch) {
         const double v = std::floor(row[x][ch] * keep + color[c][ch] + 0.5);
@@ -281,34 +460,118 @@ cv::Mat to_bgr(const Image& image) {
   return bgr;
 }
 
-// Fits `tile` into a w x h cell (see make_grid's documentation).
-void letterbox_into(const cv::Mat& tile, cv::Mat cell) {
-  if (tile.size() == cell.size()) {
-    tile.copyTo(cell);
-    return;
+// What a rendering drew, for legends and tests.
+struct Drawn {
+  std::vector<cv::Rect> labels;
+  std::map<int64_t, std::string> classes;                // by id, as the legend lists them
+  std::vector<std::pair<std::string, BoxStyle>> layers;  // the box layers drawn
+};
+
+// render() at an explicit display size, without the legend.
+cv::Mat draw(const Image& image, const RenderOptions& options, cv::Size display, Drawn* drawn) {
+  const cv::Mat pixels = to_bgr(image);
+  const cv::Size native = pixels.size();
+
+  std::vector<std::pair<size_t, const std::pair<std::string, ImageMask>*>> masks;
+  std::vector<std::pair<size_t, const std::pair<std::string, BoundingBoxes2D>*>> boxes;
+  // Both selections are validated before drawing so an error never leaves half a picture.
+  if (options.draw_masks) masks = select_layers(image.masks(), options.mask_layers, "mask");
+  if (options.draw_boxes) boxes = select_layers(image.boxes(), options.box_layers, "box");
+  for (const auto& [index, layer] : masks) {
+    (void)index;
+    const ImageMask& m = layer->second;
+    if (m.width() != native.width || m.height() != native.height) {
+      throw ValueError("render mask layer \"" + layer->first + "\": expected " +
+                       std::to_string(native.width) + "x" + std::to_string(native.height) +
+                       " (width x height, the image's size), got " + std::to_string(m.width()) +
+                       "x" + std::to_string(m.height()));
+    }
   }
-  const double s = std::min(static_cast<double>(cell.cols) / tile.cols,
-                            static_cast<double>(cell.rows) / tile.rows);
-  const int w = std::clamp(static_cast<int>(std::lround(tile.cols * s)), 1, cell.cols);
-  const int h = std::clamp(static_cast<int>(std::lround(tile.rows * s)), 1, cell.rows);
-  cv::Mat scaled;
-  if (w == tile.cols && h == tile.rows) {
-    scaled = tile;
-  } else {
-    cv::resize(tile, scaled, cv::Size(w, h), 0, 0, s < 1 ? cv::INTER_AREA : cv::INTER_NEAREST);
+
+  // A resampled Mat is a new buffer; an unresampled one is pixels_mat()'s own copy
+  // (or to_bgr's conversion): drawing on it changes nothing else.
+  cv::Mat img = resampled(pixels, display, interpolation(options.resample, native, display));
+
+  for (const auto& [index, layer] : masks) {
+    (void)index;
+    const std::vector<uint8_t>& values = layer->second.values();
+    // Read-only header over the mask's values; resize() and blend only read it.
+    const cv::Mat ids(native.height, native.width, CV_8U, const_cast<uint8_t*>(values.data()));
+    blend_mask(img, resampled(ids, display, cv::INTER_NEAREST_EXACT), options);
   }
-  scaled.copyTo(cell(cv::Rect((cell.cols - w) / 2, (cell.rows - h) / 2, w, h)));
+
+  std::vector<Label> labels;
+  for (const auto& [index, layer] : boxes) {
+    const BoundingBoxes2D& b = layer->second;
+    const BoxStyle style = style_of(layer->first, index, options);
+    if (drawn) drawn->layers.emplace_back(layer->first, style);
+    for (const Box& box : b.boxes()) {
+      if (!options.classes.empty() && !(box.class_id && class_selected(*box.class_id, options))) {
+        continue;
+      }
+      const cv::Scalar color = box.class_id ? class_color(*box.class_id, options) : kWhite;
+      const PixelBox pb = pixel_box(box, native, display);
+      draw_outline(img, pb, options.line_width, style, color);
+      const bool visible = pb.x1 >= 0 && pb.y1 >= 0 && pb.x0 < img.cols && pb.y0 < img.rows;
+      if (!visible) continue;
+      Label label = make_label(box, b.class_labels(), options);
+      if (!label.lines.empty()) {
+        label.box = pb;
+        label.color = color;
+        label.frame = style == BoxStyle::kSolid ? 0 : std::min(options.line_width, 3);
+        labels.push_back(std::move(label));
+      }
+    }
+  }
+  std::vector<cv::Rect> placed = draw_labels(img, labels, options.font_scale);
+
+  if (drawn) {
+    drawn->labels = std::move(placed);
+    // Classes that appear in the picture; a mask layer's name wins over a box
+    // layer's, as in Image::classes().
+    std::map<int64_t, std::string> box_classes, mask_classes;
+    for (const auto& [index, layer] : boxes) {
+      (void)index;
+      const ClassLabels& names = layer->second.class_labels();
+      for (const Box& box : layer->second.boxes()) {
+        if (!box.class_id || !class_selected(*box.class_id, options)) continue;
+        const std::string* name = names.find(*box.class_id);
+        box_classes[*box.class_id] = name ? *name : "class_" + std::to_string(*box.class_id);
+      }
+    }
+    for (const auto& [index, layer] : masks) {
+      (void)index;
+      std::array<bool, 256> present{};
+      for (const uint8_t v : layer->second.values()) present[v] = true;
+      const ClassLabels& names = layer->second.class_labels();
+      for (int id = 0; id < 256; ++id) {
+        if (!present[id] || !mask_class_drawn(id, options)) continue;
+        const std::string* name = names.find(id);
+        mask_classes[id] = name ? *name : "class_" + std::to_string(id);
+      }
+    }
+    mask_classes.merge(box_classes);  // keeps the mask's name for an id in both
+    drawn->classes = std::move(mask_classes);
+  }
+  return img;
 }
 
-// Shortens `text` with "..." until it is at most `max_width` pixels wide.
-std::string fit_text(std::string text, int max_width, double scale) {
-  if (text_width(text, scale) <= max_width) return text;
-  while (!text.empty()) {
-    text.pop_back();
-    const std::string candidate = text + "...";
-    if (text_width(candidate, scale) <= max_width) return candidate;
-  }
-  return text_width("...", scale) <= max_width ? "..." : "";
+// The legend of what was drawn, or an empty Mat when there is nothing to list.
+cv::Mat legend_for(const Drawn& drawn, const RenderOptions& options) {
+  const std::vector<std::pair<std::string, BoxStyle>> no_layers;
+  const auto& layers = drawn.layers.size() >= 2 ? drawn.layers : no_layers;
+  if (drawn.classes.empty() && layers.empty()) return {};
+  ClassLabels classes;
+  for (const auto& [id, name] : drawn.classes) classes.set(id, name);
+  return render_legend(classes, options, layers);
+}
+
+// `picture` with `panel` on its right, top aligned, on `fill`.
+cv::Mat append_right(const cv::Mat& picture, const cv::Mat& panel, const cv::Scalar& fill) {
+  cv::Mat out(std::max(picture.rows, panel.rows), picture.cols + panel.cols, CV_8UC3, fill);
+  picture.copyTo(out(cv::Rect(0, 0, picture.cols, picture.rows)));
+  panel.copyTo(out(cv::Rect(picture.cols, 0, panel.cols, panel.rows)));
+  return out;
 }
 
 }  // namespace
@@ -366,30 +629,55 @@ std::string ascii_text(std::string_view utf8) try {
   return out;
 } WANDB_PUBLIC_CALL("ascii_text")
 
-cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options) try {
+cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options,
+                      const std::vector<std::pair<std::string, BoxStyle>>& box_layers) try {
   check_options(options);
-  if (labels.empty()) throw ValueError("legend: expected at least one class, got none");
+  if (labels.empty() && box_layers.empty()) {
+    throw ValueError("legend: expected at least one class or box layer, got none");
+  }
   const FontMetrics fm = metrics(options.font_scale);
   const int row_h = fm.line_height();
   const int swatch = row_h - 2;
+  const int u = options.line_width;
+  // Wide enough for two dashes and a gap from each end: the pattern reads as dashed.
+  const int sample = box_layers.empty() ? swatch : std::max({swatch, 24, 16 * u});
+  const int text_x = 2 * kTextPad + sample + 2 * kTextPad;
   int width = 0;
   std::vector<std::string> names;
   for (const auto& [id, name] : labels) {
+    (void)id;
     names.push_back(ascii_text(name));
     width = std::max(width, text_width(names.back(), options.font_scale));
   }
-  width += 3 * kTextPad + swatch + 2 * kTextPad;
-  const int height = row_h * static_cast<int>(labels.size()) + 2 * kTextPad;
+  for (const auto& [name, style] : box_layers) {
+    (void)style;
+    names.push_back(ascii_text(name));
+    width = std::max(width, text_width(names.back(), options.font_scale));
+  }
+  width += text_x + 2 * kTextPad;
+  const int rows = static_cast<int>(labels.size() + box_layers.size());
+  const int height = std::max(row_h * rows + 2 * kTextPad, u + 2 * kTextPad);
   cv::Mat out(height, width, CV_8UC3, kWhite);
   int y = kTextPad;
   size_t i = 0;
+  auto name_at = [&](int row_y) {
+    cv::putText(out, names[i++], cv::Point(text_x, row_y + kTextPad + fm.ascent), kFont,
+                options.font_scale, kBlack, kTextThickness, cv::LINE_AA);
+  };
   for (const auto& [id, name] : labels) {
     (void)name;
     const cv::Rect sw(2 * kTextPad, y + 1, swatch, swatch);
     out(sw).setTo(class_color(id, options));
     cv::rectangle(out, sw, kBlack, 1);  // keeps white and pale swatches visible
-    cv::putText(out, names[i++], cv::Point(sw.x + swatch + 2 * kTextPad, y + kTextPad + fm.ascent),
-                kFont, options.font_scale, kBlack, kTextThickness, cv::LINE_AA);
+    name_at(y);
+    y += row_h;
+  }
+  const cv::Scalar grey(64, 64, 64);
+  for (const auto& [name, style] : box_layers) {
+    (void)name;
+    const int64_t top = y + (row_h - u) / 2;
+    draw_edge(out, true, 2 * kTextPad, 2 * kTextPad + sample - 1, top, top + u - 1, style, u, grey);
+    name_at(y);
     y += row_h;
   }
   return out;
@@ -397,66 +685,21 @@ cv::Mat render_legend(const ClassLabels& labels, const RenderOptions& options) t
 
 cv::Mat render(const Image& image, const RenderOptions& options) try {
   check_options(options);
-  // pixels_mat() returns the image's own copy: drawing on it changes nothing else.
-  cv::Mat img = to_bgr(image);
-
-  std::vector<const std::pair<std::string, ImageMask>*> masks;
-  std::vector<const std::pair<std::string, BoundingBoxes2D>*> boxes;
-  // Both selections are validated before drawing so an error never leaves half a picture.
-  if (options.draw_masks) masks = select_layers(image.masks(), options.mask_layers, "mask");
-  if (options.draw_boxes) boxes = select_layers(image.boxes(), options.box_layers, "box");
-  for (const auto* layer : masks) {
-    const ImageMask& m = layer->second;
-    if (m.width() != img.cols || m.height() != img.rows) {
-      throw ValueError("render mask layer \"" + layer->first + "\": expected " +
-                       std::to_string(img.cols) + "x" + std::to_string(img.rows) +
-                       " (width x height, the image's size), got " + std::to_string(m.width()) +
-                       "x" + std::to_string(m.height()));
-    }
-  }
-
-  for (const auto* layer : masks) blend_mask(img, layer->second, options);
-
-  std::vector<Label> labels;
-  for (const auto* layer : boxes) {
-    const BoundingBoxes2D& b = layer->second;
-    for (const Box& box : b.boxes()) {
-      if (!options.classes.empty() && !(box.class_id && class_selected(*box.class_id, options))) {
-        continue;
-      }
-      const cv::Scalar color = box.class_id ? class_color(*box.class_id, options) : kWhite;
-      const PixelBox pb = pixel_box(box, img.cols, img.rows);
-      draw_outline(img, pb, options.line_width, color);
-      const bool visible = pb.x1 >= 0 && pb.y1 >= 0 && pb.x0 < img.cols && pb.y0 < img.rows;
-      if (!visible) continue;
-      std::vector<std::string> lines = label_lines(box, b.class_labels(), options);
-      if (!lines.empty()) labels.push_back({pb, color, std::move(lines)});
-    }
-  }
-  if (!labels.empty()) {
-    const FontMetrics fm = metrics(options.font_scale);
-    for (const Label& label : labels) draw_label(img, label, fm, options.font_scale);
-  }
-
+  if (image.is_reference()) (void)to_bgr(image);  // its error, before any size arithmetic
+  Drawn drawn;
+  cv::Mat img = draw(image, options, display_size(image.width(), image.height(), options.scale),
+                     options.legend ? &drawn : nullptr);
   if (!options.legend) return img;
-  ClassLabels legend;  // boxes first, then masks, as Image::classes() orders them
-  for (const auto* layer : boxes) {
-    for (const auto& [id, name] : layer->second.class_labels()) {
-      if (class_selected(id, options)) legend.set(id, name);
-    }
-  }
-  for (const auto* layer : masks) {
-    for (const auto& [id, name] : layer->second.class_labels()) {
-      if (mask_class_drawn(id, options)) legend.set(id, name);
-    }
-  }
-  if (legend.empty()) return img;
-  const cv::Mat panel = render_legend(legend, options);
-  cv::Mat out(std::max(img.rows, panel.rows), img.cols + panel.cols, CV_8UC3, kWhite);
-  img.copyTo(out(cv::Rect(0, 0, img.cols, img.rows)));
-  panel.copyTo(out(cv::Rect(img.cols, 0, panel.cols, panel.rows)));
-  return out;
+  const cv::Mat panel = legend_for(drawn, options);
+  return panel.empty() ? img : append_right(img, panel, kWhite);
 } WANDB_PUBLIC_CALL("render")
+
+std::vector<cv::Rect> detail::label_rects(const Image& image, const RenderOptions& options) {
+  check_options(options);
+  Drawn drawn;
+  (void)draw(image, options, display_size(image.width(), image.height(), options.scale), &drawn);
+  return drawn.labels;
+}
 
 cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) try {
   if (images.empty()) throw ValueError("make_grid: expected at least one image, got none");
@@ -476,18 +719,26 @@ cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) 
                      std::to_string(ts.width) + "x" + std::to_string(ts.height));
   }
 
-  std::vector<cv::Mat> tiles;
-  tiles.reserve(images.size());
-  int cell_w = ts.width, cell_h = ts.height;
+  // One style per layer name across the sheet, so that a layer looks the same in
+  // every tile even when images order their layers differently.
+  RenderOptions r = options.render;
   for (const Image& image : images) {
-    tiles.push_back(options.render_overlays ? render(image, options.render) : to_bgr(image));
-    if (auto_size) {
-      cell_w = std::max(cell_w, tiles.back().cols);
-      cell_h = std::max(cell_h, tiles.back().rows);
+    for (size_t i = 0; i < image.boxes().size(); ++i) {
+      r.layer_styles.try_emplace(image.boxes()[i].first, default_style(i));
     }
   }
 
-  const double scale = options.render.font_scale;
+  int cell_w = ts.width, cell_h = ts.height;
+  if (auto_size) {
+    for (const Image& image : images) {
+      if (image.is_reference()) (void)to_bgr(image);  // its error
+      const cv::Size d = display_size(image.width(), image.height(), r.scale);
+      cell_w = std::max(cell_w, d.width);
+      cell_h = std::max(cell_h, d.height);
+    }
+  }
+
+  const double scale = r.font_scale;
   std::vector<std::string> captions;
   bool any_caption = false;
   if (options.captions) {
@@ -514,10 +765,32 @@ cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) 
   }
   cv::Mat sheet(static_cast<int>(height), static_cast<int>(width), CV_8UC3, options.background);
   const cv::Scalar ink = text_color_on(options.background);
+  Drawn all;  // what the legend lists: classes and layers of every tile
   for (int i = 0; i < n; ++i) {
+    const Image& image = images[i];
     const int x = pad + (i % cols) * (cell_w + pad);
     const int y = pad + (i / cols) * (cell_h + strip + pad);
-    letterbox_into(tiles[i], sheet(cv::Rect(x, y, cell_w, cell_h)));
+    if (image.is_reference()) (void)to_bgr(image);  // its error
+    const double s = std::min(static_cast<double>(cell_w) / image.width(),
+                              static_cast<double>(cell_h) / image.height());
+    const cv::Size fit(std::clamp(static_cast<int>(std::lround(image.width() * s)), 1, cell_w),
+                       std::clamp(static_cast<int>(std::lround(image.height() * s)), 1, cell_h));
+    cv::Mat tile;
+    if (options.render_overlays) {
+      Drawn drawn;
+      tile = draw(image, r, fit, r.legend ? &drawn : nullptr);
+      all.classes.merge(drawn.classes);  // an id already listed keeps its name
+      for (const auto& layer : drawn.layers) {
+        const bool seen = std::any_of(all.layers.begin(), all.layers.end(),
+                                      [&](const auto& l) { return l.first == layer.first; });
+        if (!seen) all.layers.push_back(layer);
+      }
+    } else {
+      const cv::Mat px = to_bgr(image);
+      tile = resampled(px, fit, interpolation(r.resample, px.size(), fit));
+    }
+    tile.copyTo(sheet(cv::Rect(x + (cell_w - fit.width) / 2, y + (cell_h - fit.height) / 2,
+                               fit.width, fit.height)));
     if (strip && !captions[i].empty()) {
       const int tw = text_width(captions[i], scale);
       cv::Mat cell_strip = sheet(cv::Rect(x, y + cell_h, cell_w, strip));
@@ -525,7 +798,15 @@ cv::Mat make_grid(const std::vector<Image>& images, const GridOptions& options) 
                   kFont, scale, ink, kTextThickness, cv::LINE_AA);
     }
   }
-  return sheet;
+  if (!(r.legend && options.render_overlays)) return sheet;
+  const cv::Mat panel = legend_for(all, r);
+  if (panel.empty()) return sheet;
+  if (sheet.cols + static_cast<int64_t>(panel.cols) > Image::MAX_DIMENSION) {
+    throw ValueError("make_grid: expected a sheet at most " + std::to_string(Image::MAX_DIMENSION) +
+                     " pixels wide with its legend, got " +
+                     std::to_string(sheet.cols + static_cast<int64_t>(panel.cols)));
+  }
+  return append_right(sheet, panel, options.background);
 } WANDB_PUBLIC_CALL("make_grid")
 
 }  // namespace wandb

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <opencv2/core.hpp>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/render_layout.h"
 #include "wandb/errors.h"
 #include "wandb/image.h"
 #include "wandb/warnings.h"
@@ -243,9 +245,14 @@ TEST(Render, ClipsOutsideAndDrawsDegenerateBoxes) {
   EXPECT_TRUE(same(wandb::render(blank_with_boxes({pixel_box({20, 15, 10, 5})}), outline_only()),
                    wandb::render(blank_with_boxes({pixel_box({10, 5, 20, 15})}), outline_only())));
   // Labels of boxes at the edges and corners of the image stay inside it.
+  const cv::Rect picture(0, 0, kW, kH);
   for (const BoxCorners& c : {BoxCorners{90, 55, 120, 80}, BoxCorners{-5, -5, 3, 3},
                               BoxCorners{0, 0, 100, 60}, BoxCorners{99, 0, 99, 0}}) {
     EXPECT_NO_THROW(wandb::render(blank_with_boxes({pixel_box(c)}), with_labels));
+    const std::vector<cv::Rect> rects =
+        wandb::detail::label_rects(blank_with_boxes({pixel_box(c)}), with_labels);
+    ASSERT_EQ(rects.size(), 1u);
+    EXPECT_EQ(rects[0] & picture, rects[0]) << c.min_x << "," << c.min_y;
   }
 }
 
@@ -545,6 +552,335 @@ TEST(Render, GreyAndAlphaPixelsBecomeBgr) {
   EXPECT_EQ(px(out, 3, 4), cv::Vec3b(77, 77, 77));
 }
 
+// ---- Display scale ---------------------------------------------------------------
+
+TEST(RenderScale, BoxEdgesMapToTheDisplayPixelsOfTheImageEdges) {
+  // Columns 10..19 and rows 5..14 of the image are display columns 40..79 and
+  // rows 20..59 at scale 4; the outline stays one display pixel thick.
+  RenderOptions r = outline_only();
+  r.scale = 4;
+  const cv::Mat out = wandb::render(blank_with_boxes({pixel_box({10, 5, 20, 15})}), r);
+  ASSERT_EQ(out.size(), cv::Size(4 * kW, 4 * kH));
+  for (auto [y, x] : {std::pair{20, 40}, {20, 79}, {59, 40}, {59, 79}, {40, 40}, {40, 79}}) {
+    EXPECT_EQ(px(out, y, x), kClass1) << "on the outline at y=" << y << " x=" << x;
+  }
+  for (auto [y, x] : {std::pair{40, 39}, {40, 80}, {19, 60}, {60, 60}, {40, 41}, {21, 60}}) {
+    EXPECT_EQ(px(out, y, x), kBlackPx) << "off the outline at y=" << y << " x=" << x;
+  }
+  EXPECT_EQ(count_non_black(out), 2 * 40 + 2 * 40 - 4);
+
+  // line_width counts display pixels.
+  r.line_width = 3;
+  const cv::Mat thick = wandb::render(blank_with_boxes({pixel_box({10, 5, 20, 15})}), r);
+  EXPECT_EQ(px(thick, 40, 42), kClass1);
+  EXPECT_EQ(px(thick, 40, 43), kBlackPx);
+
+  // A fraction box 0..1 outlines the whole picture at a scale that is not whole.
+  r = outline_only();
+  r.scale = 2.5;
+  const cv::Mat border = wandb::render(blank_with_boxes({fraction_box({0, 0, 1, 1})}), r);
+  ASSERT_EQ(border.size(), cv::Size(250, 150));
+  EXPECT_EQ(px(border, 75, 249), kClass1);
+  EXPECT_EQ(px(border, 149, 125), kClass1);
+  EXPECT_EQ(px(border, 75, 248), kBlackPx);
+  // Pixel corners scale by width and height separately: 10.4 * 2.5 = 26 -> column 26.
+  const cv::Mat odd = wandb::render(blank_with_boxes({pixel_box({10.4, 5, 20, 15})}), r);
+  EXPECT_EQ(px(odd, 20, 26), kClass1);
+  EXPECT_EQ(px(odd, 20, 25), kBlackPx);
+  EXPECT_EQ(px(odd, 13, 30), kClass1);  // top row: floor(5 * 2.5 + 0.5) = 13
+  EXPECT_EQ(px(odd, 12, 30), kBlackPx);
+}
+
+TEST(RenderScale, PixelsAreResampledFirstAndMasksWithNearestNeighbour) {
+  cv::Mat pixels(kH, kW, CV_8UC3, cv::Scalar(0, 0, 0));
+  pixels.at<cv::Vec3b>(3, 7) = cv::Vec3b(200, 200, 200);
+  const Image dot(pixels, raw_options());
+  RenderOptions r;
+  r.scale = 4;
+  // Enlarged: each image pixel becomes a 4 x 4 block (nearest neighbour).
+  cv::Mat out = wandb::render(dot, r);
+  EXPECT_EQ(px(out, 12, 28), cv::Vec3b(200, 200, 200));
+  EXPECT_EQ(px(out, 15, 31), cv::Vec3b(200, 200, 200));
+  EXPECT_EQ(px(out, 16, 28), kBlackPx);
+  EXPECT_EQ(px(out, 12, 27), kBlackPx);
+  EXPECT_EQ(count_non_black(out), 16);
+  // Linear interpolation blurs the dot into its neighbours.
+  r.resample = wandb::Resample::kLinear;
+  EXPECT_GT(count_non_black(wandb::render(dot, r)), 16);
+  // Shrunk: pixel areas are averaged (2 x 2 -> 1): 200 / 4.
+  r = {};
+  r.scale = 0.5;
+  out = wandb::render(dot, r);
+  ASSERT_EQ(out.size(), cv::Size(kW / 2, kH / 2));
+  EXPECT_EQ(px(out, 1, 3), cv::Vec3b(50, 50, 50));
+
+  // A mask's class boundary at image column 33 lands on display column 99 at
+  // scale 3 and is blended there, never interpolated into a third colour.
+  r = {};
+  r.scale = 3;
+  r.mask_alpha = 1.0;
+  out = wandb::render(grey_with_mask(), r);
+  ASSERT_EQ(out.size(), cv::Size(3 * kW, 3 * kH));
+  EXPECT_EQ(px(out, 90, 98), cv::Vec3b(100, 100, 100));
+  EXPECT_EQ(px(out, 90, 99), kClass1);
+  EXPECT_EQ(px(out, 90, 197), kClass1);
+  EXPECT_EQ(px(out, 90, 198), kClass2);
+}
+
+TEST(RenderScale, LabelsKeepTheirSizeWhateverTheScale) {
+  Box b = pixel_box({20, 30, 60, 50});
+  b.caption = "car";
+  RenderOptions r;
+  const std::vector<cv::Rect> at1 = wandb::detail::label_rects(blank_with_boxes({b}), r);
+  r.scale = 4;
+  const std::vector<cv::Rect> at4 = wandb::detail::label_rects(blank_with_boxes({b}), r);
+  ASSERT_EQ(at1.size(), 1u);
+  ASSERT_EQ(at4.size(), 1u);
+  EXPECT_EQ(at4[0].size(), at1[0].size());
+  // Above the box's top-left corner, display row 120 and column 80.
+  EXPECT_EQ(at4[0].x, 80);
+  EXPECT_EQ(at4[0].y + at4[0].height, 120);
+}
+
+TEST(RenderScale, InvalidScalesThrowValueError) {
+  const Image image = blank_with_boxes({pixel_box({10, 5, 20, 15})});
+  RenderOptions r;
+  for (double bad : {0.0, -1.0, std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+    r.scale = bad;
+    expect_throw_message([&] { wandb::render(image, r); },
+                         "render scale: expected a positive finite number");
+  }
+  r.scale = 1000;  // 100000 x 60000 pixels
+  expect_throw_message([&] { wandb::render(image, r); },
+                       "render scale: expected a display size at most 65500");
+  // A tiny scale still gives at least one pixel.
+  r.scale = 1e-6;
+  EXPECT_EQ(wandb::render(image, r).size(), cv::Size(1, 1));
+}
+
+// ---- Label placement -------------------------------------------------------------
+
+Image boxes_on(int rows, int cols, const std::vector<Box>& boxes) {
+  ImageOptions o = raw_options();
+  o.boxes = {{"boxes", BoundingBoxes2D(boxes)}};
+  return Image(solid(rows, cols, cv::Scalar(0, 0, 0)), o);
+}
+
+void expect_apart_and_inside(const std::vector<cv::Rect>& rects, cv::Size picture) {
+  const cv::Rect whole(0, 0, picture.width, picture.height);
+  for (size_t i = 0; i < rects.size(); ++i) {
+    EXPECT_EQ(rects[i] & whole, rects[i]) << "label " << i << " leaves the picture";
+    EXPECT_GT(rects[i].area(), 0) << i;
+    for (size_t j = i + 1; j < rects.size(); ++j) {
+      EXPECT_EQ((rects[i] & rects[j]).area(), 0) << "labels " << i << " and " << j << " overlap";
+    }
+  }
+}
+
+TEST(RenderLabels, CloseCornersGiveLabelsThatDoNotOverlap) {
+  // Six boxes whose top-left corners are 3 pixels apart: every label wants the
+  // same spot above them.
+  std::vector<Box> boxes;
+  for (int i = 0; i < 6; ++i) {
+    Box b = pixel_box({60.0 + 3 * i, 80.0 + 3 * i, 160.0 + 3 * i, 170.0 + 3 * i}, i % 3);
+    b.caption = "object " + std::to_string(i);
+    b.scores = {{"score", 0.5 + i / 10.0}};
+    boxes.push_back(b);
+  }
+  const Image image = boxes_on(240, 320, boxes);
+  const std::vector<cv::Rect> rects = wandb::detail::label_rects(image);
+  ASSERT_EQ(rects.size(), boxes.size());  // there is room for all of them
+  expect_apart_and_inside(rects, {320, 240});
+  // The first takes the preferred spot: just above its box, left-aligned.
+  EXPECT_EQ(rects[0].x, 60);
+  EXPECT_EQ(rects[0].y + rects[0].height, 80);
+  // Each stays near its box: within 4 text lines of it.
+  for (size_t i = 0; i < rects.size(); ++i) {
+    const cv::Rect box(60 + 3 * static_cast<int>(i), 80 + 3 * static_cast<int>(i), 100, 90);
+    cv::Rect near = box;
+    near -= cv::Point(0, 4 * 17 + rects[i].height);
+    near += cv::Size(0, 2 * (4 * 17 + rects[i].height));
+    EXPECT_EQ((near & rects[i]), rects[i]) << i;
+  }
+  // What is drawn is what was placed: each block's corner has its box colour.
+  const cv::Mat out = wandb::render(image);
+  for (size_t i = 0; i < rects.size(); ++i) {
+    const cv::Vec3b expected = i % 3 == 0 ? kClass0 : i % 3 == 1 ? kClass1 : kClass2;
+    EXPECT_EQ(px(out, rects[i].y, rects[i].x), expected) << i;
+    EXPECT_EQ(px(out, rects[i].br().y - 1, rects[i].br().x - 1), expected) << i;
+  }
+}
+
+TEST(RenderLabels, CrowdedPicturesLeaveLabelsOutButNeverOverlap) {
+  // Thirty boxes on one spot of a small picture: not every label fits.
+  std::vector<Box> boxes;
+  for (int i = 0; i < 30; ++i) {
+    Box b = pixel_box({40, 25, 60, 35});
+    b.caption = std::string(1, static_cast<char>('A' + i));
+    b.scores = {{"p", 0.25}};
+    boxes.push_back(b);
+  }
+  const std::vector<cv::Rect> rects = wandb::detail::label_rects(boxes_on(kH, kW, boxes));
+  EXPECT_GT(rects.size(), 1u);
+  EXPECT_LT(rects.size(), boxes.size());
+  expect_apart_and_inside(rects, {kW, kH});
+}
+
+TEST(RenderLabels, ScoresGoFirstWhenSpaceIsShort) {
+  // Caption + score need two lines (34 rows), which fit nowhere next to this box
+  // in a 40-row picture; the caption alone fits inside its top edge.
+  Box b = pixel_box({10, 10, 30, 20});
+  b.caption = "car";
+  b.scores = {{"p", 0.5}};
+  const std::vector<cv::Rect> short_picture = wandb::detail::label_rects(boxes_on(40, 100, {b}));
+  ASSERT_EQ(short_picture.size(), 1u);
+  EXPECT_EQ(short_picture[0].height, 17);
+  EXPECT_EQ(short_picture[0].y, 10);
+  const std::vector<cv::Rect> tall_picture = wandb::detail::label_rects(boxes_on(100, 100, {b}));
+  ASSERT_EQ(tall_picture.size(), 1u);
+  EXPECT_EQ(tall_picture[0].height, 34);
+}
+
+TEST(RenderLabels, TextLargerThanThePictureIsCutToIt) {
+  Box wide = pixel_box({2, 30, 20, 40});
+  wide.caption = "a caption far wider than the forty pixels of this picture";
+  wide.scores = {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}};
+  const Image image = boxes_on(50, 40, {wide});
+  const std::vector<cv::Rect> rects = wandb::detail::label_rects(image);
+  ASSERT_EQ(rects.size(), 1u);
+  expect_apart_and_inside(rects, {40, 50});
+  EXPECT_LE(rects[0].width, 40);
+  EXPECT_LE(rects[0].height, 2 * 17);  // as many lines as fit 50 rows
+  // A picture lower than one text line has no label at all.
+  EXPECT_TRUE(wandb::detail::label_rects(boxes_on(10, 40, {wide})).empty());
+}
+
+// ---- Layer styles ------------------------------------------------------------------
+
+// One box (columns 10..69, rows 5..44) in each of the layers "a" and "b", class 1.
+Image two_layers(const std::vector<std::string>& order = {"a", "b"}) {
+  ImageOptions o = raw_options();
+  for (const auto& name : order) {
+    o.boxes.emplace_back(name, BoundingBoxes2D({pixel_box({10, 5, 70, 45})}));
+  }
+  return Image(solid(kH, kW, cv::Scalar(0, 0, 0)), o);
+}
+
+TEST(RenderStyles, SecondLayerIsDashedThirdDotted) {
+  RenderOptions r = outline_only();
+  r.box_layers = {"a"};
+  const cv::Mat solid_line = wandb::render(two_layers(), r);
+  for (int x = 10; x <= 69; ++x) EXPECT_EQ(px(solid_line, 5, x), kClass1) << x;
+
+  // Dashed, line width 1: 4 on, 2 off from each corner along every edge.
+  r.box_layers = {"b"};  // still the second layer: the selection changes no style
+  const cv::Mat dashed = wandb::render(two_layers(), r);
+  for (int x : {10, 13, 16, 19, 22, 69, 66}) EXPECT_EQ(px(dashed, 5, x), kClass1) << x;
+  for (int x : {14, 15, 20, 21, 65, 64}) EXPECT_EQ(px(dashed, 5, x), kBlackPx) << x;
+  for (int y : {5, 8, 11, 44, 41}) EXPECT_EQ(px(dashed, y, 10), kClass1) << y;
+  for (int y : {9, 10, 40, 39}) EXPECT_EQ(px(dashed, y, 10), kBlackPx) << y;
+  EXPECT_EQ(px(dashed, 44, 69), kClass1);  // every corner is drawn
+  EXPECT_LT(count_non_black(dashed), count_non_black(solid_line));
+
+  // Dotted, line width 2: 2 on, 4 off, two rows thick.
+  ImageOptions o = raw_options();
+  for (const char* name : {"a", "b", "c"}) {
+    o.boxes.emplace_back(name, BoundingBoxes2D({pixel_box({10, 5, 70, 45})}));
+  }
+  const Image three(solid(kH, kW, cv::Scalar(0, 0, 0)), o);
+  r = outline_only(2);
+  r.box_layers = {"c"};
+  const cv::Mat dotted = wandb::render(three, r);
+  for (int x : {10, 11, 16, 17}) {
+    EXPECT_EQ(px(dotted, 5, x), kClass1) << x;
+    EXPECT_EQ(px(dotted, 6, x), kClass1) << x;
+  }
+  for (int x : {12, 13, 14, 15}) EXPECT_EQ(px(dotted, 5, x), kBlackPx) << x;
+  EXPECT_EQ(px(dotted, 7, 16), kBlackPx);  // inside the two rows
+}
+
+TEST(RenderStyles, LayerStylesOverrideThePositions) {
+  RenderOptions r = outline_only();
+  r.box_layers = {"a"};
+  r.layer_styles = {{"a", wandb::BoxStyle::kDashed}, {"not in the image", wandb::BoxStyle::kDotted}};
+  const cv::Mat a = wandb::render(two_layers(), r);
+  EXPECT_EQ(px(a, 5, 13), kClass1);
+  EXPECT_EQ(px(a, 5, 14), kBlackPx);
+  r.box_layers = {"b"};
+  r.layer_styles = {{"b", wandb::BoxStyle::kSolid}};
+  EXPECT_EQ(px(wandb::render(two_layers(), r), 5, 14), kClass1);
+}
+
+TEST(RenderStyles, GroundTruthAndPredictionLabelsOfOneClassDiffer) {
+  ImageOptions o = raw_options();
+  Box pred = pixel_box({10, 20, 40, 40});
+  pred.caption = "car";
+  Box truth = pixel_box({50, 20, 80, 40});
+  truth.caption = "car";
+  o.boxes = {{"predictions", BoundingBoxes2D({pred})}, {"ground_truth", BoundingBoxes2D({truth})}};
+  const Image image(solid(kH, kW, cv::Scalar(0, 0, 0)), o);
+  RenderOptions r;
+  const std::vector<cv::Rect> rects = wandb::detail::label_rects(image, r);
+  ASSERT_EQ(rects.size(), 2u);
+  const cv::Mat out = wandb::render(image, r);
+  // Both blocks have the class colour on their edge...
+  EXPECT_EQ(px(out, rects[0].y, rects[0].x), kClass1);
+  EXPECT_EQ(px(out, rects[1].y, rects[1].x), kClass1);
+  // ...but inside its frame the dashed layer's block is white (padding, no text).
+  const int frame = r.line_width;
+  EXPECT_EQ(px(out, rects[0].y + frame, rects[0].x + frame), kClass1);
+  EXPECT_EQ(px(out, rects[1].y + frame, rects[1].x + frame), cv::Vec3b(255, 255, 255));
+  EXPECT_EQ(px(out, rects[1].y + frame - 1, rects[1].x + frame), kClass1);
+}
+
+TEST(RenderStyles, GridKeepsOneStylePerLayerName) {
+  // The second image lists "b" first; in a sheet it still gets "b"'s style from
+  // the first image (dashed), while rendered alone it would be solid.
+  const std::vector<Image> images = {two_layers({"a", "b"}), two_layers({"b", "a"})};
+  wandb::GridOptions g;
+  g.padding = 0;
+  g.render = outline_only();
+  g.render.box_layers = {"b"};
+  const cv::Mat sheet = wandb::make_grid(images, g);
+  EXPECT_EQ(px(sheet, 5, kW + 14), kBlackPx);  // a gap of the dash pattern
+  EXPECT_EQ(px(sheet, 5, kW + 13), kClass1);
+  EXPECT_EQ(px(wandb::render(images[1], g.render), 5, 14), kClass1);
+}
+
+TEST(RenderStyles, LegendListsLayerStylesWhenTwoOrMoreAreDrawn) {
+  RenderOptions r = outline_only();
+  r.legend = true;
+  const cv::Mat both = wandb::render(two_layers(), r);
+  r.box_layers = {"a"};
+  const cv::Mat one = wandb::render(two_layers(), r);
+  ASSERT_GT(both.cols, kW);
+  ASSERT_GT(one.cols, kW);
+  // Rows: class 1, then the layers "a" and "b" in their styles (dark grey).
+  const cv::Mat panel = both(cv::Rect(kW, 0, both.cols - kW, both.rows));
+  cv::Mat grey;
+  cv::inRange(panel, cv::Scalar(64, 64, 64), cv::Scalar(64, 64, 64), grey);
+  EXPECT_GT(cv::countNonZero(grey), 0);
+  cv::inRange(one(cv::Rect(kW, 0, one.cols - kW, one.rows)), cv::Scalar(64, 64, 64),
+              cv::Scalar(64, 64, 64), grey);
+  EXPECT_EQ(cv::countNonZero(grey), 0);
+
+  // render_legend on its own: the dashed row has gaps, the solid row none.
+  const cv::Mat legend = wandb::render_legend(
+      ClassLabels{}, r, {{"p", wandb::BoxStyle::kSolid}, {"g", wandb::BoxStyle::kDashed}});
+  cv::inRange(legend, cv::Scalar(64, 64, 64), cv::Scalar(64, 64, 64), grey);
+  int solid_row = -1, dashed_row = -1;
+  for (int y = 0; y < legend.rows; ++y) {
+    const int n = cv::countNonZero(grey.row(y));
+    if (n == 0) continue;
+    if (solid_row < 0) solid_row = n;
+    else if (y > legend.rows / 2) dashed_row = std::max(dashed_row, n);
+  }
+  EXPECT_GT(solid_row, dashed_row);
+  EXPECT_GT(dashed_row, 0);
+  EXPECT_THROW(wandb::render_legend(ClassLabels{}, r, {}), wandb::ValueError);
+}
+
 // ---- Grids ------------------------------------------------------------------------
 
 cv::Vec3b tile_color(int i) {
@@ -634,6 +970,38 @@ TEST(Grid, LetterboxesTilesIntoTheLargestSize) {
   EXPECT_EQ(px(small, 3, 0), red);
   EXPECT_EQ(px(small, 26, 39), red);
   EXPECT_EQ(px(small, 27, 20), bg);
+}
+
+TEST(Grid, TilesAreRenderedAtTheirShownSize) {
+  // A 30 x 50 image in a 60 x 100 cell is shown at scale 2: its 1-pixel outline
+  // stays 1 pixel (render-then-resize would make it 2) and lies on the enlarged
+  // pixels of columns 10..19, rows 5..14.
+  ImageOptions o = raw_options();
+  o.boxes = {{"boxes", BoundingBoxes2D({pixel_box({10, 5, 20, 15})})}};
+  const Image small(solid(30, 50, cv::Scalar(0, 0, 0)), o);
+  wandb::GridOptions g;
+  g.padding = 0;
+  g.tile_size = cv::Size(kW, kH);
+  g.render = outline_only();
+  const cv::Mat sheet = wandb::make_grid({small}, g);
+  ASSERT_EQ(sheet.size(), cv::Size(kW, kH));
+  EXPECT_EQ(px(sheet, 10, 20), kClass1);
+  EXPECT_EQ(px(sheet, 29, 39), kClass1);
+  EXPECT_EQ(px(sheet, 11, 21), kBlackPx);
+  EXPECT_EQ(px(sheet, 9, 20), kBlackPx);
+  EXPECT_EQ(count_non_black(sheet), 2 * 20 + 2 * 20 - 4);
+
+  // Without tile_size, render.scale sizes the cells.
+  g.tile_size = cv::Size(0, 0);
+  g.render.scale = 3;
+  EXPECT_EQ(wandb::make_grid({small}, g).size(), cv::Size(150, 90));
+
+  // One legend for the sheet, on its right.
+  g.render.legend = true;
+  const cv::Mat with_legend = wandb::make_grid({small, small}, g);
+  EXPECT_GT(with_legend.cols, 2 * 150);
+  EXPECT_EQ(with_legend.rows, 90);
+  EXPECT_EQ(px(with_legend, 0, 2 * 150), cv::Vec3b(255, 255, 255));
 }
 
 TEST(Grid, RendersOverlaysOrRawPixels) {

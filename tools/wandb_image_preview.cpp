@@ -1,11 +1,16 @@
-// wandb-image-preview <run folder> [--step N] [--key KEY] [--columns N] [-o out.png]
+// wandb-image-preview [options] <run folder or .wandb file>
 //
 // Renders every image an offline run logged at one step (default: the last
 // step with images), with its boxes and masks drawn, into one contact sheet.
 // It reads what `wandb sync` would upload: the .wandb history, the config's
 // class labels and the media files.
-// Exit status: 0 written, 1 nothing to render or unreadable run, 2 usage error.
+// Exit status: 0 written (or help/version shown), 1 nothing to render or the
+// run cannot be read or the sheet written, 2 a bad command line.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,7 +21,6 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "cli_help.h"
 #include "wandb/wandb.h"
 
 namespace fs = std::filesystem;
@@ -24,11 +28,62 @@ using wandb::Json;
 
 namespace {
 
-constexpr int kMinTile = 192;
+constexpr const char* kProgram = "wandb-image-preview";
+constexpr int kOk = 0;
+constexpr int kFailure = 1;
+constexpr int kUsage = 2;
 
-int usage() {
-  std::cerr << "usage: wandb-image-preview <run folder> [--step N] [--key KEY] [--columns N] [-o out.png]\n";
-  return 2;
+// Default tile sizes: small images are enlarged by a whole factor (each image
+// pixel a crisp square) until their longer side reaches kMinTile; large ones
+// are shrunk to kMaxTile so that a sheet of 8 stays viewable.
+constexpr int kMinTile = 256;
+constexpr int kMaxTile = 512;
+
+// The command line conventions shared by the project's tools: help on stdout
+// from anywhere on the line (exit 0, nothing else done), `--version`, a bad
+// command line as one stderr line naming the option (exit 2), and runtime
+// failures as `<program>: <message>` (exit 1).
+class UsageFormatter : public CLI::Formatter {
+ public:
+  // The usage line comes first (CLI11 puts the description above it).
+  std::string make_usage(const CLI::App* app, std::string) const override {
+    return std::string("usage: ") + kProgram + " [options] <run folder or .wandb file>\n" +
+           app->get_description();
+  }
+  std::string make_description(const CLI::App*) const override { return ""; }
+};
+
+// A whole number (in [lo, hi] when given), with a message that says so for any
+// other text (CLI::Range reports "abc" as out of range).
+CLI::Validator whole_number(std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
+  return CLI::Validator(
+      [range](std::string& text) {
+        int64_t v = 0;
+        const bool number = CLI::detail::lexical_cast(text, v);
+        if (number && (!range || (v >= range->first && v <= range->second))) return std::string();
+        const std::string expected =
+            range ? "a whole number from " + std::to_string(range->first) + " to " +
+                        std::to_string(range->second)
+                  : std::string("a whole number");
+        return "expected " + expected + ", got \"" + text + "\"";
+      },
+      "");
+}
+
+// Help wins over everything else on the line, even over a bad value before it,
+// as with the other tools: "-h" or "--help" before a "--".
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return false;
+    if (arg == "-h" || arg == "--help") return true;
+  }
+  return false;
+}
+
+int fail(const std::string& message) {
+  std::cerr << kProgram << ": " << message << '\n';
+  return kFailure;
 }
 
 Json parse_value(const std::string& text) {
@@ -91,42 +146,110 @@ wandb::Image load(const fs::path& files, const Entry& e, const Json& config) {
   return wandb::Image((files / e.path).string(), o);
 }
 
+// The run's .wandb file and its folder, from either of them.
+std::pair<fs::path, fs::path> locate_run(const fs::path& given) {
+  if (fs::is_regular_file(given)) {
+    if (given.extension() != ".wandb") {
+      throw wandb::IoError("expected a run folder or a .wandb file, got " + given.string());
+    }
+    const fs::path parent = given.parent_path();
+    return {given, parent.empty() ? fs::path(".") : parent};
+  }
+  if (!fs::is_directory(given)) throw wandb::IoError("no such run folder or file: " + given.string());
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(given)) {
+    if (e.path().extension() == ".wandb" && e.is_regular_file()) found.push_back(e.path());
+  }
+  if (found.empty()) throw wandb::IoError("cannot find a .wandb file in " + given.string());
+  if (found.size() > 1) {
+    throw wandb::IoError("expected one .wandb file in " + given.string() + ", got " +
+                         std::to_string(found.size()) + ": name the one to preview");
+  }
+  return {found.front(), given};
+}
+
+// The display scale of the default tile (see kMinTile).
+double default_scale(const std::vector<wandb::Image>& images) {
+  int largest = 1;
+  for (const auto& image : images) largest = std::max({largest, image.width(), image.height()});
+  if (largest < kMinTile) return std::ceil(static_cast<double>(kMinTile) / largest);
+  if (largest > kMaxTile) return static_cast<double>(kMaxTile) / largest;
+  return 1.0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  wandb::cli::exit_on_help(argc, argv,
-                           "usage: wandb-image-preview <run folder> [--step N] [--key KEY] [--columns N] "
-                           "[-o out.png]\n"
-                           "Renders the images an offline run logged at one step (default: the last\n"
-                           "step with images), with boxes and masks, into one PNG (default\n"
-                           "<run folder>/preview-step<N>.png).\n"
-                           "Exit status: 0 written, 1 nothing to render or unreadable run, 2 usage error.\n");
-  if (argc < 2) return usage();
-  const fs::path root = argv[1];
+  std::string run_path;
   std::optional<int64_t> step;
   std::optional<std::string> key;
-  std::optional<fs::path> out;
+  std::optional<std::string> output;
   int columns = 8;
-  for (int i = 2; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return usage();
-    const std::string value = argv[++i];
-    try {
-      if (flag == "--step") step = std::stoll(value);
-      else if (flag == "--key") key = value;
-      else if (flag == "--columns") columns = std::stoi(value);
-      else if (flag == "-o") out = value;
-      else return usage();
-    } catch (const std::exception&) {
-      return usage();
-    }
+  std::optional<int> size;
+  bool legend = false;
+
+  CLI::App app(
+      "Renders the images an offline run logged at one step (default: the last step\n"
+      "with images) with their boxes and masks drawn at the size they are shown,\n"
+      "into one PNG contact sheet.\n",
+      kProgram);
+  app.formatter(std::make_shared<UsageFormatter>());
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.set_version_flag("--version", std::string(kProgram) + " " + wandb::version(),
+                       "Print the program name and the library version and exit");
+  app.add_option("run", run_path, "Run folder (e.g. wandb/latest-run) or its .wandb file")
+      ->required()
+      ->type_name("");
+  app.add_option("--step", step, "Step to show (default: the last step with images)")
+      ->type_name("N")
+      ->check(whole_number());
+  app.add_option("--key", key, "Only images logged under this history key")->type_name("KEY");
+  app.add_option("--columns", columns, "Tiles per row (default 8)")
+      ->type_name("N")
+      ->check(whole_number({{1, 1000}}));
+  app.add_option("--size", size,
+                 "Tile size in pixels, PX x PX (default: small images enlarged by a whole\n"
+                 "factor to at least 256 pixels, large ones shrunk to 512)")
+      ->type_name("PX")
+      ->check(whole_number({{16, 8192}}));
+  app.add_flag("--legend", legend, "Append a legend of the classes and box layer styles");
+  app.add_option("-o,--output", output,
+                 "Output image (default: <run folder>/previews/grid-step<N>.png, N the step)")
+      ->check(CLI::Validator(
+          [](std::string& path) {
+            return cv::haveImageWriter(path)
+                       ? std::string()
+                       : "expected a file name with an image extension (.png, .jpg, ...), got " +
+                             path;
+          },
+          ""))
+      ->type_name("PATH");
+  app.footer(
+      "The first box layer is drawn solid, the second dashed, the third dotted.\n"
+      "Exit status: 0 written, 1 nothing to render or the run cannot be read or the\n"
+      "sheet cannot be written, 2 a bad command line.");
+
+  if (asks_for_help(argc, argv)) {
+    std::cout << app.help();
+    return kOk;
   }
   try {
-    fs::path file;
-    for (const auto& e : fs::directory_iterator(root)) {
-      if (e.path().extension() == ".wandb") file = e.path();
-    }
-    if (file.empty()) throw wandb::IoError("cannot find a .wandb file in " + root.string());
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return kOk;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << '\n';
+    return kOk;
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::cerr << kProgram << ": " << message << " (see --help)\n";
+    return kUsage;
+  }
+
+  try {
+    const auto [file, root] = locate_run(run_path);
     const wandb::RunFileContents contents = wandb::read_run_file(file.string());
     Json config = Json::object();
     std::vector<std::pair<int64_t, Json>> rows;
@@ -152,25 +275,32 @@ int main(int argc, char** argv) {
       }
     }
     if (entries.empty()) {
-      std::cerr << "no images logged" << (step ? " at step " + std::to_string(*step) : std::string())
-                << (key ? " under key " + *key : std::string()) << " in " << root.string() << '\n';
-      return 1;
+      return fail("no images logged" + (step ? " at step " + std::to_string(*step) : std::string()) +
+                  (key ? " under key " + *key : std::string()) + " in " + file.string());
     }
     std::vector<wandb::Image> images;
     for (const auto& e : entries) images.push_back(load(root / "files", e, config));
+
     wandb::GridOptions grid;
     grid.columns = columns;
-    // Small images are drawn larger so their labels stay readable.
-    int largest = 0;
-    for (const auto& image : images) largest = std::max({largest, image.width(), image.height()});
-    if (largest < kMinTile) grid.tile_size = cv::Size(kMinTile, kMinTile);
+    grid.render.legend = legend;
+    if (size) grid.tile_size = cv::Size(*size, *size);
+    else grid.render.scale = default_scale(images);
     const cv::Mat sheet = wandb::make_grid(images, grid);
-    const fs::path target = out.value_or(root / ("preview-step" + std::to_string(chosen) + ".png"));
+
+    fs::path target;
+    if (output) {
+      target = *output;
+    } else {
+      target = root / "previews" / ("grid-step" + std::to_string(chosen) + ".png");
+      fs::create_directories(target.parent_path());
+    }
     if (!cv::imwrite(target.string(), sheet)) throw wandb::IoError("cannot write file " + target.string());
     std::cout << "wrote " << target.string() << " (" << images.size() << " images from step " << chosen << ")\n";
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return 1;
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    return fail(message);
   }
-  return 0;
+  return kOk;
 }
