@@ -91,8 +91,8 @@ std::string dump(const wandb::Json& value) {
 
 struct Inspection {
   fs::path files_dir;
-  std::set<std::string> named;  // paths named by Files records so far
-  int missing = 0;
+  std::set<std::string> named;    // paths named by Files records so far
+  std::set<std::string> missing;  // a file named or referenced many times is one missing file
   int unnamed_references = 0;
 };
 
@@ -128,7 +128,7 @@ std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
         const std::string path = str(file, "path");
         const bool present = exists(*run, path);
         run->named.insert(path);
-        if (!present) ++run->missing;
+        if (!present) run->missing.insert(path);
         if (!line.empty()) line += ", ";
         line += path + " (" + (file.contains("policy") ? str(file, "policy") : "NOW") +
                 (present ? ")" : ") MISSING");
@@ -157,7 +157,7 @@ std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
     const auto paths = referenced_media(body, record.kind == "history" ? "item" : "update");
     for (const auto& path : paths) {
       if (!exists(*run, path)) {
-        ++run->missing;
+        run->missing.insert(path);
         line += "\n      references missing file " + path;
       } else if (!run->named.count(path)) {
         ++run->unnamed_references;
@@ -231,9 +231,9 @@ int inspect(const fs::path& target) {
               << "\n";
   }
   std::cout << "files records name " << run.named.size()
-            << " paths; missing files: " << run.missing << "\n";
+            << " paths; missing files: " << run.missing.size() << "\n";
 
-  const bool damaged = contents.torn_tail || run.missing > 0;
+  const bool damaged = contents.torn_tail || !run.missing.empty();
   std::cout << (damaged ? "status: DAMAGED\n" : "status: ok\n");
   return damaged ? kDamaged : kOk;
 }
