@@ -1,7 +1,7 @@
 // Deployment: a TorchScript model that builds wandb images itself (written by
 // examples/python/make_scripted_model.py) runs on the sample photos and logs
 // into an offline run. The model's own torch.ops.wandb.log calls go to the run
-// made current here; the images it returns are logged again, as one list.
+// made current here; the images it returns are logged again, in one row.
 //
 //   wandb_deploy_scripted <model.pt> [--dir DIR]
 #include <torch/script.h>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "wandb/torch_ops.h"
-#include "cli_help.h"
 #include "wandb/wandb.h"
 
 namespace {
@@ -45,43 +45,46 @@ c10::IValue run_model(torch::jit::Module& model, const torch::Tensor& photo,
   return model.forward({photo});
 }
 
-int usage() {
-  std::cerr << "usage: wandb_deploy_scripted <model.pt> [--dir DIR]\n"
-               "  model.pt: written by examples/python/make_scripted_model.py\n";
-  return 2;
+// Says what is wrong with the file in one line: c10::Error's what() carries a
+// C++ backtrace.
+torch::jit::Module load_model(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw wandb::IoError("model: expected a TorchScript file, got \"" + path + "\" (" +
+                         (std::filesystem::exists(path) ? "not a regular file" : "no such file") + ")");
+  }
+  try {
+    return torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    throw wandb::ValueError("model: expected a TorchScript file, got \"" + path +
+                            "\": " + e.what_without_backtrace());
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  wandb::cli::exit_on_help(argc, argv,
-                           "usage: wandb_deploy_scripted <model.pt> [--dir DIR]\n"
-                           "Runs a TorchScript model that logs images itself on the sample photos,\n"
-                           "into an offline run under DIR/wandb/ (default DIR: .).\n"
-                           "  model.pt: written by examples/python/make_scripted_model.py\n");
+  wandb::cli::App app("wandb_deploy_scripted",
+                      "Runs a TorchScript model that logs images itself on the sample photos,\n"
+                      "into an offline run under DIR/wandb/.");
   std::string model_path;
-  std::filesystem::path dir = ".";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--dir" && i + 1 < argc) {
-      dir = argv[++i];
-    } else if (model_path.empty() && arg.rfind("--", 0) != 0) {
-      model_path = arg;
-    } else {
-      return usage();
-    }
-  }
-  if (model_path.empty()) return usage();
+  std::string dir = ".";
+  app.add_option("model", model_path,
+                 "the TorchScript model, written by\nexamples/python/make_scripted_model.py")
+      ->required();
+  app.add_option("--dir", dir, "parent folder of the run (default .)")->type_name("DIR");
+  app.parse_or_exit(argc, argv);
 
-  try {
+  return app.run([&] {
     // Registers torch.classes.wandb.Image and torch.ops.wandb.* (and makes the
     // linker keep libwandb_image_ops.so) before the model refers to them.
     wandb::ops::load();
-    torch::jit::Module model = torch::jit::load(model_path);
+    torch::jit::Module model = load_model(model_path);
     model.eval();
 
     wandb::Run run = wandb::init({.dir = dir, .project = "deploy-scripted", .name = "scripted"});
-    std::vector<wandb::Image> predictions;
+    // One key per photo, not one list: the photos differ in size, and the SDK
+    // warns about (and its UI misdraws) a list of images of different sizes.
+    wandb::Row predictions;
     {
       wandb::ops::CurrentRun current(run);  // the model's log calls go here
       torch::NoGradGuard no_grad;
@@ -89,19 +92,15 @@ int main(int argc, char** argv) {
         const torch::Tensor photo =
             load_photo((std::filesystem::path(WANDB_EXAMPLE_DATA_DIR) / name).string());
         const c10::IValue out = run_model(model, photo, name);
-        predictions.push_back(wandb::ops::to_image(out));
-        std::cout << name << ": " << predictions.back().width() << "x"
-                  << predictions.back().height() << ", " << predictions.back().boxes().size()
-                  << " box layer(s)\n";
+        const wandb::Image prediction = wandb::ops::to_image(out);
+        std::cout << name << ": " << prediction.width() << "x" << prediction.height() << ", "
+                  << prediction.boxes().size() << " box layer(s)\n";
+        predictions.set("all_predictions/" + std::filesystem::path(name).stem().string(), prediction);
       }
     }
-    run.log({{"all_predictions", predictions}});
+    run.log(predictions);
     run.finish();
     const auto root = std::filesystem::absolute(run.root()).lexically_normal().string();
     std::cout << "run: " << root << "\nUpload it with:\n  wandb sync " << root << "\n";
-  } catch (const std::exception& e) {
-    std::cerr << "wandb_deploy_scripted: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

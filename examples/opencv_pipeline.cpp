@@ -2,10 +2,11 @@
 // components give a mask and boxes for each sample photo, and the images are
 // previewed as W&B would show them.
 //
-//   wandb_opencv_pipeline [preview.png [single.png]]
+//   wandb_opencv_pipeline [--dir DIR] [preview.png [single.png]]
 //
-// writes a contact sheet of all photos to preview.png (default: ./preview.png) and,
-// when a second path is given, the first photo rendered on its own with a legend.
+// logs to an offline run under DIR/wandb/, writes a contact sheet of all photos to
+// preview.png (default: ./preview.png) and, when a second path is given, the first
+// photo rendered on its own with a legend.
 #include <algorithm>
 #include <cstdint>
 #include <iostream>
@@ -14,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cli_help.h"
+#include "cli.h"
 #include "wandb/wandb.h"
 
 namespace {
@@ -22,6 +23,7 @@ namespace {
 constexpr int kMaxSide = 320;  // previews need no more, and the pipeline runs faster
 constexpr int kMaxBoxes = 5;
 constexpr double kMinArea = 0.01;  // of the image: smaller components are noise
+const cv::Scalar kBackground(32, 32, 32);
 
 // Distinct ids for mask and box classes: an image's classes are one id -> name map,
 // in which a mask label would replace a box label with the same id.
@@ -70,12 +72,16 @@ wandb::Image analyse(const std::string& path, const std::string& caption) {
   });
   if (kept.size() > kMaxBoxes) kept.resize(kMaxBoxes);
 
+  // Every photo is centred on a kMaxSide square: the SDK warns about a list of
+  // images of different sizes, which its UI draws wrongly.
+  const int top = (kMaxSide - bgr.rows) / 2, left = (kMaxSide - bgr.cols) / 2;
+
   cv::Mat mask(bgr.size(), CV_8U, cv::Scalar(0));
   std::vector<wandb::Box> boxes;
   for (size_t rank = 0; rank < kept.size(); ++rank) {
     const int i = kept[rank];
     mask.setTo(kForeground, labels == i);
-    const int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
+    const int x = left + stats.at<int>(i, cv::CC_STAT_LEFT), y = top + stats.at<int>(i, cv::CC_STAT_TOP);
     const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
     const double area = stats.at<int>(i, cv::CC_STAT_AREA) / image_area;
     wandb::Box box;
@@ -89,32 +95,44 @@ wandb::Image analyse(const std::string& path, const std::string& caption) {
     boxes.push_back(std::move(box));
   }
 
+  const int bottom = kMaxSide - bgr.rows - top, right = kMaxSide - bgr.cols - left;
+  cv::Mat padded, padded_mask;
+  cv::copyMakeBorder(bgr, padded, top, bottom, left, right, cv::BORDER_CONSTANT, kBackground);
+  cv::copyMakeBorder(mask, padded_mask, top, bottom, left, right, cv::BORDER_CONSTANT, cv::Scalar(0));
+
   wandb::ImageOptions options;
   options.caption = caption;
   options.boxes = {{"components", wandb::BoundingBoxes2D(std::move(boxes), kBoxLabels)}};
-  options.masks = {{"otsu", wandb::ImageMask(mask, kMaskLabels)}};
-  return wandb::Image(bgr, std::move(options));
+  options.masks = {{"otsu", wandb::ImageMask(padded_mask, kMaskLabels)}};
+  return wandb::Image(padded, std::move(options));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  wandb::cli::exit_on_help(argc, argv,
-                           "usage: wandb_opencv_pipeline [preview.png] [single.png]\n"
-                           "Segments the sample photos with OpenCV (Otsu + connected components),\n"
-                           "logs them to an offline run under ./wandb/ and writes a preview grid\n"
-                           "(default preview.png) and, when given, one rendered image.\n");
-  const std::string preview_path = argc > 1 ? argv[1] : "preview.png";
-  const std::string single_path = argc > 2 ? argv[2] : "";
+  wandb::cli::App app("wandb_opencv_pipeline",
+                      "Segments the sample photos with OpenCV (Otsu + connected components), logs\n"
+                      "them with their masks and boxes to an offline run under DIR/wandb/ and\n"
+                      "writes a preview grid of them and, when asked, one rendered image.");
+  std::string preview_path = "preview.png";
+  std::string single_path;
+  std::string dir = ".";
+  app.add_option("preview", preview_path, "where the preview grid goes (default preview.png)")
+      ->check(wandb::cli::image_file_name());
+  app.add_option("single", single_path, "where the first photo goes, rendered with a legend")
+      ->check(wandb::cli::image_file_name());
+  app.add_option("--dir", dir, "parent folder of the run (default .)")->type_name("DIR");
+  app.parse_or_exit(argc, argv);
+
   const std::string data = WANDB_EXAMPLE_DATA_DIR;
-  try {
+  return app.run([&] {
     std::vector<wandb::Image> images;
     for (const char* name : {"astronaut", "coffee", "chelsea", "camera"}) {
       images.push_back(analyse(data + "/" + name + ".png", name));
     }
 
     // Log them to an offline run, one image per key and all of them as a list.
-    wandb::Run run = wandb::init({.dir = ".", .project = "wandb-image-opencv", .name = "otsu-blobs"});
+    wandb::Run run = wandb::init({.dir = dir, .project = "wandb-image-opencv", .name = "otsu-blobs"});
     wandb::Row row;
     for (const wandb::Image& image : images) row.set("photos/" + *image.caption(), image);
     row.set("all", images);
@@ -127,7 +145,7 @@ int main(int argc, char** argv) {
     grid.columns = 2;
     grid.padding = 4;
     grid.tile_size = cv::Size(kMaxSide, kMaxSide);
-    grid.background = cv::Scalar(32, 32, 32);
+    grid.background = kBackground;
     grid.render.line_width = 2;
     if (!cv::imwrite(preview_path, wandb::make_grid(images, grid))) {
       throw wandb::IoError("cannot write " + preview_path);
@@ -144,12 +162,5 @@ int main(int argc, char** argv) {
       std::cout << "rendered " << *images.front().caption() << " written to " << single_path
                 << '\n';
     }
-  } catch (const wandb::Error& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return 1;
-  } catch (const cv::Exception& e) {
-    std::cerr << "OpenCV error: " << e.what() << '\n';
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -2,7 +2,7 @@
 // sample photos, logging scalars and images with predicted and ground-truth
 // boxes and masks into an offline W&B run.
 //
-//   wandb_demo [--steps N] [--log-every N] [--dir DIR]
+//   wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "cli_help.h"
+#include "cli.h"
 #include "wandb/wandb.h"
 
 namespace {
@@ -85,39 +85,23 @@ std::optional<wandb::Box> predicted_box(const torch::Tensor& pred, const torch::
 }  // namespace
 
 int main(int argc, char** argv) {
-  wandb::cli::exit_on_help(argc, argv,
-                           "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]\n"
-                           "Trains a tiny LibTorch segmenter on crops of the sample photos and logs\n"
-                           "images with boxes and masks to an offline run under DIR/wandb/, with its\n"
-                           "console output, system metrics and run metadata.\n"
-                           "  --steps N      training steps (default 60)\n"
-                           "  --log-every N  log images every N steps (default 10)\n"
-                           "  --dir DIR      parent folder of the run (default .)\n"
-                           "  --live         also upload while training: starts `wandb beta sync --live`\n"
-                           "                 (wandb 0.24 or later on PATH, logged in)\n");
+  wandb::cli::App app("wandb_demo",
+                      "Trains a tiny LibTorch segmenter on crops of the sample photos and logs\n"
+                      "images with boxes and masks to an offline run under DIR/wandb/, with its\n"
+                      "console output, system metrics and run metadata.");
   int steps = 60, log_every = 10;
   std::string dir = ".";
   bool live = false;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--live") {
-      live = true;
-      --i;  // a flag without a value
-      continue;
-    }
-    if (i + 1 >= argc) {
-      std::cerr << "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]\n";
-      return 2;
-    }
-    if (flag == "--steps") steps = std::stoi(argv[i + 1]);
-    else if (flag == "--log-every") log_every = std::stoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
-    else {
-      std::cerr << "usage: wandb_demo [--steps N] [--log-every N] [--dir DIR] [--live]\n";
-      return 2;
-    }
-  }
-  try {
+  app.add_integer("--steps", steps, "training steps (default 60)", /*min=*/1);
+  app.add_integer("--log-every", log_every, "log images every N steps, and at the last (default 10)",
+                  /*min=*/1);
+  app.add_option("--dir", dir, "parent folder of the run (default .)")->type_name("DIR");
+  app.add_flag("--live", live,
+               "also upload while training: starts `wandb beta sync --live`\n"
+               "(wandb 0.24 or later on PATH, logged in)");
+  app.parse_or_exit(argc, argv);
+
+  return app.run([&] {
     torch::manual_seed(0);
     torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(42);
     std::vector<torch::Tensor> photos;
@@ -187,9 +171,5 @@ int main(int argc, char** argv) {
               << std::filesystem::absolute(run.root()).lexically_normal().string()
               << "\nUpload it with:\n  wandb sync " << std::filesystem::absolute(run.root()).lexically_normal().string()
               << '\n';
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  libtorch-dev libopencv-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libtorch-dev libopencv-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   libssl-dev zlib1g-dev libpng-dev libprotobuf-dev protobuf-compiler
   libbenchmark-dev python3 python3-torch python3-numpy python3-protobuf
 )

@@ -1139,6 +1139,39 @@ TEST(RunFileInspectTest, ReportsRecordsMediaAndExitStatus) {
   EXPECT_NE(r.out.find("expected one .wandb file in"), std::string::npos) << r.out;
 }
 
+TEST(RunFileInspectTest, CountsEachMissingFileOnce) {
+  wandb::test::TempDir dir;
+  const fs::path run_dir = dir / "offline-run-20240101_000000-ab12cd34";
+  fs::create_directories(run_dir / "files");
+  // media/images/a.png is named by two files records and referenced by a
+  // history row (twice) and a summary; media/images/b.png only by the row.
+  std::vector<Record> records;
+  for (int num : {1, 2}) {
+    Record files;
+    files.set_num(num);
+    files.mutable_files()->add_files()->set_path("media/images/a.png");
+    records.push_back(files);
+  }
+  records.push_back(history_record(
+      3, 0,
+      R"({"a": {"_type": "image-file", "path": "media/images/a.png"}, )"
+      R"("list": {"_type": "images/separated", "filenames": ["media/images/a.png", "media/images/b.png"]}})"));
+  Record summary;
+  summary.set_num(4);
+  auto* s = summary.mutable_summary()->add_update();
+  s->set_key("last");
+  s->set_value_json(R"({"_type": "image-file", "path": "media/images/a.png"})");
+  records.push_back(summary);
+  write_records(run_dir / "run-ab12cd34.wandb", records);
+
+  for (const fs::path& target : {run_dir, run_dir / "run-ab12cd34.wandb"}) {
+    const auto r = run_inspect(target.string());
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("files records name 1 paths; missing files: 2\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("status: DAMAGED"), std::string::npos) << r.out;
+  }
+}
+
 TEST(RunFileInspectTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run_inspect("").status, 2);
   EXPECT_EQ(run_inspect("a b").status, 2);

@@ -4,7 +4,7 @@
 // line per record, whether the file ends cleanly, the media files under
 // files/media, and whether every path the records name exists.
 // Exit status: 0 when all is well, 1 when the file is damaged, unreadable or
-// names missing files, 2 for a usage error.
+// names missing files, 2 for a bad command line.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cli_help.h"
+#include "cli.h"
 #include "wandb/errors.h"
 #include "wandb/json.h"
 #include "wandb/run_file.h"
@@ -22,14 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kOk = 0;
-constexpr int kDamaged = 1;
-constexpr int kUsage = 2;
-
-constexpr const char* kUsageText =
-    "usage: wandb-image-inspect <run folder or .wandb file>\n"
-    "Checks an offline run's .wandb file and media files.\n"
-    "Exit status: 0 ok, 1 damaged file or missing files, 2 usage error.\n";
+constexpr int kOk = wandb::cli::kOk;
+constexpr int kDamaged = wandb::cli::kFailure;
 
 std::string str(const wandb::Json& object, const char* key) {
   auto it = object.find(key);
@@ -97,8 +91,8 @@ std::string dump(const wandb::Json& value) {
 
 struct Inspection {
   fs::path files_dir;
-  std::set<std::string> named;  // paths named by Files records so far
-  int missing = 0;
+  std::set<std::string> named;    // paths named by Files records so far
+  std::set<std::string> missing;  // a file named or referenced many times is one missing file
   int unnamed_references = 0;
 };
 
@@ -134,7 +128,7 @@ std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
         const std::string path = str(file, "path");
         const bool present = exists(*run, path);
         run->named.insert(path);
-        if (!present) ++run->missing;
+        if (!present) run->missing.insert(path);
         if (!line.empty()) line += ", ";
         line += path + " (" + (file.contains("policy") ? str(file, "policy") : "NOW") +
                 (present ? ")" : ") MISSING");
@@ -163,7 +157,7 @@ std::string summarize(const wandb::RunFileRecord& record, Inspection* run) {
     const auto paths = referenced_media(body, record.kind == "history" ? "item" : "update");
     for (const auto& path : paths) {
       if (!exists(*run, path)) {
-        ++run->missing;
+        run->missing.insert(path);
         line += "\n      references missing file " + path;
       } else if (!run->named.count(path)) {
         ++run->unnamed_references;
@@ -185,28 +179,20 @@ int inspect(const fs::path& target) {
         candidates.push_back(entry.path());
       }
     }
-    if (ec) {
-      std::cerr << "wandb-image-inspect: cannot list folder " << target.string() << ": "
-                << ec.message() << "\n";
-      return kDamaged;
-    }
+    if (ec) throw wandb::IoError("cannot list folder " + target.string() + ": " + ec.message());
     if (candidates.size() != 1) {
-      std::cerr << "wandb-image-inspect: expected one .wandb file in " << target.string()
-                << ", got " << candidates.size() << "\n";
-      return kDamaged;
+      // The folder that holds the runs is the likeliest wrong folder to be given.
+      const fs::path latest = target / "latest-run";
+      throw wandb::ValueError("expected one .wandb file in " + target.string() + ", got " +
+                              std::to_string(candidates.size()) +
+                              (fs::exists(latest, ec) ? " (for its latest run: " + latest.string() + ")" : ""));
     }
     file = candidates.front();
     run_dir = target;
   }
   if (run_dir.empty()) run_dir = ".";
 
-  wandb::RunFileContents contents;
-  try {
-    contents = wandb::read_run_file(file.string());
-  } catch (const wandb::Error& e) {
-    std::cerr << "wandb-image-inspect: " << e.what() << "\n";
-    return kDamaged;
-  }
+  const wandb::RunFileContents contents = wandb::read_run_file(file.string());
 
   Inspection run;
   run.files_dir = run_dir / "files";
@@ -244,10 +230,10 @@ int inspect(const fs::path& target) {
     std::cout << "  " << path << (run.named.count(path) ? "" : " (named by no files record)")
               << "\n";
   }
-  std::cout << "files records name " << run.named.size() << " paths; missing files: " << run.missing
-            << "\n";
+  std::cout << "files records name " << run.named.size()
+            << " paths; missing files: " << run.missing.size() << "\n";
 
-  const bool damaged = contents.torn_tail || run.missing > 0;
+  const bool damaged = contents.torn_tail || !run.missing.empty();
   std::cout << (damaged ? "status: DAMAGED\n" : "status: ok\n");
   return damaged ? kDamaged : kOk;
 }
@@ -255,15 +241,18 @@ int inspect(const fs::path& target) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wandb::cli::exit_on_help(argc, argv, kUsageText);
-  if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-') {
-    std::cerr << kUsageText;
-    return kUsage;
-  }
-  try {
-    return inspect(argv[1]);
-  } catch (const std::exception& e) {
-    std::cerr << "wandb-image-inspect: " << e.what() << "\n";
-    return kDamaged;
-  }
+  wandb::cli::App app("wandb-image-inspect",
+                      "Prints what `wandb sync` would see in an offline run: the .wandb file's\n"
+                      "header, one line per record, whether the file ends cleanly, the media files\n"
+                      "under files/media, and whether every file the records name exists.");
+  std::string target;
+  app.add_option("run", target,
+                 "a run folder (wandb/offline-run-..., or wandb/latest-run)\n"
+                 "or the run-<id>.wandb file in it")
+      ->required();
+  app.footer(
+      "exit status: 0 ok; 1 damaged or unreadable .wandb file, or missing media files;\n"
+      "2 bad command line");
+  app.parse_or_exit(argc, argv);
+  return app.run([&] { return inspect(target); });
 }
