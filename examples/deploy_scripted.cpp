@@ -100,7 +100,6 @@ int main(int argc, char** argv) {
     }
     run.log(predictions);
     run.finish();
-    const auto root = std::filesystem::absolute(run.root()).lexically_normal().string();
-    std::cout << "run: " << root << "\nUpload it with:\n  wandb sync " << root << "\n";
+    // The run itself prints where it is and the `wandb sync` command (stderr).
   });
 }

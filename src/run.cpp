@@ -622,6 +622,14 @@ struct Run::Impl {
     std::fflush(stderr);
   }
 
+  // The run folder as the messages show it: absolute, as the SDK prints it,
+  // so the `wandb sync` line works from any folder.
+  std::string shown_root() const {
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(run.root, ec);
+    return (ec ? run.root : absolute.lexically_normal()).string();
+  }
+
   // Images logged but not yet written (REQUIRES(mu)).
   int64_t images_waiting() const {
     int64_t n = 0;
@@ -1077,7 +1085,7 @@ Run::Run(RunOptions given) try : impl_(std::make_unique<Impl>()) {
                            impl.run.root.string() + "`)");
     }
   }
-  impl.say(std::string(impl.live ? "uploading live, " : "offline run, ") + "saved in " + impl.run.root.string());
+  impl.say(std::string(impl.live ? "uploading live, " : "offline run, ") + "saved in " + impl.shown_root());
 } WANDB_PUBLIC_CALL("Run")
 
 Run::Run(Run&&) noexcept = default;
@@ -1274,8 +1282,8 @@ void Run::finish(int exit_code) try {
   lock.unlock();
   const bool uploaded = impl.live && impl.report_live_upload();
   if (error) std::rethrow_exception(error);
-  impl.say(uploaded ? "uploaded live: " + impl.run.root.string()
-                    : "upload this run to W&B with: wandb sync " + impl.run.root.string());
+  impl.say(uploaded ? "uploaded live: " + impl.shown_root()
+                    : "upload this run to W&B with: wandb sync " + impl.shown_root());
 } WANDB_PUBLIC_CALL("Run::finish")
 
 const std::string& Run::id() const noexcept { return impl_->run.id; }

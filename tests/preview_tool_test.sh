@@ -70,7 +70,7 @@ if run_tool 0 "$run" --key all -o all.png; then
 fi
 
 if run_tool 0 --version; then
-  grep -q '^wandb-image-preview [0-9][0-9.]*$' out.txt || fail "--version printed: $(cat out.txt)"
+  grep -q '^wandb-image-preview (wandb-image) [0-9][0-9.]*$' out.txt || fail "--version printed: $(cat out.txt)"
 fi
 
 # Bad command lines: status 2, one stderr line naming the option, nothing written.

@@ -205,7 +205,7 @@ TEST(RunMessages, InitSaysWhereAndFinishSaysHowToSync) {
   {
     wandb::Run run(RunOptions{.dir = tmp.path() / "runs", .metadata = false,
                               .stats_interval = std::chrono::milliseconds(0), .silent = false});
-    root = run.root();
+    root = fs::absolute(run.root()).lexically_normal();
     run.log({{"a", 1}});
     run.finish();
   }

@@ -6,7 +6,6 @@
 // class labels and the media files.
 // Exit status: 0 written (or help/version shown), 1 nothing to render or the
 // run cannot be read or the sheet written, 2 a bad command line.
-#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +20,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli.h"
 #include "wandb/wandb.h"
 
 namespace fs = std::filesystem;
@@ -28,63 +28,12 @@ using wandb::Json;
 
 namespace {
 
-constexpr const char* kProgram = "wandb-image-preview";
-constexpr int kOk = 0;
-constexpr int kFailure = 1;
-constexpr int kUsage = 2;
 
 // Default tile sizes: small images are enlarged by a whole factor (each image
 // pixel a crisp square) until their longer side reaches kMinTile; large ones
 // are shrunk to kMaxTile so that a sheet of 8 stays viewable.
 constexpr int kMinTile = 256;
 constexpr int kMaxTile = 512;
-
-// The command line conventions shared by the project's tools: help on stdout
-// from anywhere on the line (exit 0, nothing else done), `--version`, a bad
-// command line as one stderr line naming the option (exit 2), and runtime
-// failures as `<program>: <message>` (exit 1).
-class UsageFormatter : public CLI::Formatter {
- public:
-  // The usage line comes first (CLI11 puts the description above it).
-  std::string make_usage(const CLI::App* app, std::string) const override {
-    return std::string("usage: ") + kProgram + " [options] <run folder or .wandb file>\n" +
-           app->get_description();
-  }
-  std::string make_description(const CLI::App*) const override { return ""; }
-};
-
-// A whole number (in [lo, hi] when given), with a message that says so for any
-// other text (CLI::Range reports "abc" as out of range).
-CLI::Validator whole_number(std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
-  return CLI::Validator(
-      [range](std::string& text) {
-        int64_t v = 0;
-        const bool number = CLI::detail::lexical_cast(text, v);
-        if (number && (!range || (v >= range->first && v <= range->second))) return std::string();
-        const std::string expected =
-            range ? "a whole number from " + std::to_string(range->first) + " to " +
-                        std::to_string(range->second)
-                  : std::string("a whole number");
-        return "expected " + expected + ", got \"" + text + "\"";
-      },
-      "");
-}
-
-// Help wins over everything else on the line, even over a bad value before it,
-// as with the other tools: "-h" or "--help" before a "--".
-bool asks_for_help(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--") return false;
-    if (arg == "-h" || arg == "--help") return true;
-  }
-  return false;
-}
-
-int fail(const std::string& message) {
-  std::cerr << kProgram << ": " << message << '\n';
-  return kFailure;
-}
 
 Json parse_value(const std::string& text) {
   static const std::regex kNonFinite(R"((-?Infinity|NaN)(?=[,\]}]|$))");
@@ -188,66 +137,31 @@ int main(int argc, char** argv) {
   std::optional<int> size;
   bool legend = false;
 
-  CLI::App app(
-      "Renders the images an offline run logged at one step (default: the last step\n"
-      "with images) with their boxes and masks drawn at the size they are shown,\n"
-      "into one PNG contact sheet.\n",
-      kProgram);
-  app.formatter(std::make_shared<UsageFormatter>());
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.set_version_flag("--version", std::string(kProgram) + " " + wandb::version(),
-                       "Print the program name and the library version and exit");
-  app.add_option("run", run_path, "Run folder (e.g. wandb/latest-run) or its .wandb file")
-      ->required()
-      ->type_name("");
-  app.add_option("--step", step, "Step to show (default: the last step with images)")
+  wandb::cli::App app("wandb-image-preview",
+                      "Renders the images an offline run logged at one step (default: the last step\n"
+                      "with images) with their boxes and masks drawn at the size they are shown,\n"
+                      "into one PNG contact sheet.");
+  app.add_option("run", run_path, "run folder (e.g. wandb/latest-run) or its .wandb file")->required();
+  app.add_option("--step", step, "step to show (default: the last step with images)")
       ->type_name("N")
-      ->check(whole_number());
-  app.add_option("--key", key, "Only images logged under this history key")->type_name("KEY");
-  app.add_option("--columns", columns, "Tiles per row (default 8)")
-      ->type_name("N")
-      ->check(whole_number({{1, 1000}}));
+      ->transform(wandb::cli::integer(0));
+  app.add_option("--key", key, "only images logged under this history key")->type_name("KEY");
+  app.add_integer("--columns", columns, "tiles per row (default 8)", 1, 1000);
   app.add_option("--size", size,
-                 "Tile size in pixels, PX x PX (default: small images enlarged by a whole\n"
+                 "tile size in pixels, PX x PX (default: small images enlarged by a whole\n"
                  "factor to at least 256 pixels, large ones shrunk to 512)")
       ->type_name("PX")
-      ->check(whole_number({{16, 8192}}));
-  app.add_flag("--legend", legend, "Append a legend of the classes and box layer styles");
+      ->transform(wandb::cli::integer(16, 8192));
+  app.add_flag("--legend", legend, "append a legend of the classes and box layer styles");
   app.add_option("-o,--output", output,
-                 "Output image (default: <run folder>/previews/grid-step<N>.png, N the step)")
-      ->check(CLI::Validator(
-          [](std::string& path) {
-            return cv::haveImageWriter(path)
-                       ? std::string()
-                       : "expected a file name with an image extension (.png, .jpg, ...), got " +
-                             path;
-          },
-          ""))
+                 "output image (default: <run folder>/previews/grid-step<N>.png, N the step)")
+      ->check(wandb::cli::image_file_name())
       ->type_name("PATH");
   app.footer(
       "The first box layer is drawn solid, the second dashed, the third dotted.\n"
-      "Exit status: 0 written, 1 nothing to render or the run cannot be read or the\n"
-      "sheet cannot be written, 2 a bad command line.");
-
-  if (asks_for_help(argc, argv)) {
-    std::cout << app.help();
-    return kOk;
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return kOk;
-  } catch (const CLI::CallForVersion& e) {
-    std::cout << e.what() << '\n';
-    return kOk;
-  } catch (const CLI::ParseError& e) {
-    std::string message = e.what();
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    std::cerr << kProgram << ": " << message << " (see --help)\n";
-    return kUsage;
-  }
-
+      "exit status: 0 written, 1 nothing to render or the run cannot be read or the\n"
+      "sheet cannot be written, 2 bad command line");
+  app.parse_or_exit(argc, argv);
   try {
     const auto [file, root] = locate_run(run_path);
     const wandb::RunFileContents contents = wandb::read_run_file(file.string());
@@ -275,7 +189,7 @@ int main(int argc, char** argv) {
       }
     }
     if (entries.empty()) {
-      return fail("no images logged" + (step ? " at step " + std::to_string(*step) : std::string()) +
+      return app.fail("no images logged" + (step ? " at step " + std::to_string(*step) : std::string()) +
                   (key ? " under key " + *key : std::string()) + " in " + file.string());
     }
     std::vector<wandb::Image> images;
@@ -300,7 +214,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::string message = e.what();
     std::replace(message.begin(), message.end(), '\n', ' ');
-    return fail(message);
+    return app.fail(message);
   }
-  return kOk;
+  return wandb::cli::kOk;
 }
