@@ -32,6 +32,7 @@ Image make_photo() { return Image(to_unit_float(astronaut_bgr(512))); }
 RunOptions run_options(const TempDir& dir, int workers, bool sync_media = true) {
   RunOptions o;
   o.sync_media = sync_media;
+  o.silent = true;  // no init/finish lines on stderr
   o.dir = dir.path();
   o.project = "bench";
   o.workers = workers;

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   options.dir = dir.path();
   options.project = "bench-memory";
   options.max_queued_bytes = cap_mib << 20;
+  options.silent = true;
   wandb::Run run(options);
 
   const long rss_before = status_kib("VmRSS");

@@ -3,7 +3,6 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include <regex>
 
 #include "detail/codec.h"
 #include "detail/file_io.h"
@@ -31,8 +30,11 @@ void check_key(const std::string& key) {
 
 std::string safe_media_key(const std::string& key) {
   check_key(key);
-  static const std::regex kWindowsAbsolute(R"(^([A-Za-z]:[\\/]|\\))");
-  if (std::regex_search(key, kWindowsAbsolute)) {
+  // "C:\", "C:/" or "\" at the start: a Windows absolute path. Tested by
+  // hand: a std::regex search here cost microseconds per image.
+  const bool drive = key.size() >= 3 && ((key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z')) && key[1] == ':' &&
+                     (key[2] == '\\' || key[2] == '/');
+  if (drive || (!key.empty() && key[0] == '\\')) {
     throw ValueError("key: expected a relative name, got the absolute path \"" + key + "\"");
   }
   std::string out;

@@ -326,6 +326,8 @@ struct Run::Impl {
   std::size_t queued_bytes = 0;                // GUARDED_BY(mu)
   int admitting = 0;                           // GUARDED_BY(mu): log() waiting for space
   bool closed = false;                         // GUARDED_BY(mu): finish() was called
+  // Writer thread only: when files/wandb-summary.json was last written.
+  std::chrono::steady_clock::time_point summary_file_written{};
   bool disabled = false;                       // Sync::kDisabled: checks only, set once by the constructor
   std::optional<int> exit_code;                // GUARDED_BY(mu): the writer may end the run
   bool writer_done = false;                    // GUARDED_BY(mu)
@@ -790,7 +792,13 @@ struct Run::Impl {
       json["_timestamp"] = entry.timestamp;
     }
     std::optional<Json> changed_config;
-    Json summary_now;
+    // files/wandb-summary.json is rewritten at most once a second while the
+    // run goes on (and always at its end): the Summary record after each row
+    // already keeps the summary, and copying and dumping the whole summary
+    // for every row cost time that grew with the summary.
+    const auto now = std::chrono::steady_clock::now();
+    const bool write_summary_file = now - summary_file_written >= std::chrono::seconds(1);
+    std::optional<Json> summary_now;
     {
       std::lock_guard<std::mutex> lock(meta_mu);
       if (config_dirty && entry.kind == Entry::Kind::kRow) {
@@ -798,7 +806,7 @@ struct Run::Impl {
         config_dirty = false;
       }
       for (auto it = json.begin(); it != json.end(); ++it) summary[it.key()] = it.value();
-      summary_now = summary;
+      if (write_summary_file) summary_now = summary;
     }
     try {
       output->check_intact();
@@ -809,7 +817,10 @@ struct Run::Impl {
       } else {
         output->summary_update(json, files);
       }
-      output->summary(summary_now);
+      if (summary_now) {
+        output->summary(*summary_now);
+        summary_file_written = now;
+      }
     } catch (...) {
       record_error(std::current_exception());
     }

@@ -554,7 +554,7 @@ TEST_P(ImageDevicePathMatchesCpu, EveryScenario) {
       EXPECT_EQ(px.height, 16);
       EXPECT_EQ(px.width, 17);
       EXPECT_EQ(px.channels, 3);
-      EXPECT_EQ(px.data, bytes_of(ops));
+      EXPECT_EQ(std::vector<uint8_t>(px.data.begin(), px.data.end()), bytes_of(ops));
       EXPECT_EQ(buffer_info.branch, cpu_info.branch);
       // 2-D and non-contiguous inputs take the same route.
       const at::Tensor plane = t[1];
