@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
     options.project = "paired";
     options.workers = photo ? 1 : 2;
     options.silent = true;
+    // WANDB_PAIRED_NO_SYNC=1: without the per-file fdatasync (RunOptions::sync_media),
+    // as the SDK writes its files.
+    if (const char* v = std::getenv("WANDB_PAIRED_NO_SYNC")) options.sync_media = std::strcmp(v, "1") != 0;
     wandb::Run run(options);
     if (photo) {
       for (int i = 0; i < kPhotos; ++i) run.log({{"photo", wandb::Image(full)}});

@@ -9,6 +9,9 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
 find_package(Protobuf REQUIRED)
+# libdeflate (Debian libdeflate-dev) ships a pkg-config file, no CMake package.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 
 # Imported targets are visible only in the directory that found them and below.
 # Under add_subdirectory/FetchContent, a parent linking wandb::image resolves

@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libtorch-dev libopencv-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
-  libssl-dev zlib1g-dev libpng-dev libprotobuf-dev protobuf-compiler
-  libbenchmark-dev python3 python3-torch python3-numpy python3-protobuf
+  libssl-dev zlib1g-dev libpng-dev libdeflate-dev libprotobuf-dev protobuf-compiler
+  libbenchmark-dev python3 python3-torch python3-numpy python3-pil python3-protobuf
 )
 if [ "${1:-}" = --fuzz ]; then
   packages+=(clang-14 libclang-rt-14-dev)
