@@ -27,16 +27,28 @@ struct CompressorDeleter {
   void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
 };
 
-// Allocating a compressor costs more than compressing a small image (its hash
-// tables are hundreds of KiB), so each thread keeps the ones it has used.
-libdeflate_compressor* compressor_for(int level) {
-  thread_local std::array<std::unique_ptr<libdeflate_compressor, CompressorDeleter>, kMaxLevel + 1>
-      cache;
-  auto& slot = cache[static_cast<size_t>(level)];
-  if (!slot) {
-    slot.reset(libdeflate_alloc_compressor(level));
-    if (!slot) throw std::bad_alloc();
+using CompressorPtr = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
+
+CompressorPtr new_compressor(int level) {
+  CompressorPtr c(libdeflate_alloc_compressor(level));
+  if (!c) throw std::bad_alloc();
+  return c;
+}
+
+// Allocating a compressor (198 KiB at level 1, 652 KiB at 2-9) costs more
+// than compressing a small image, so each thread keeps the ones it has used.
+// Levels 10-12 take 8.6 MiB each and compress far more slowly than they
+// allocate: those are made per call, into `owned`.
+constexpr int kMaxKeptLevel = 9;
+
+libdeflate_compressor* compressor_for(int level, CompressorPtr& owned) {
+  if (level > kMaxKeptLevel) {
+    owned = new_compressor(level);
+    return owned.get();
   }
+  thread_local std::array<CompressorPtr, kMaxKeptLevel + 1> kept;
+  auto& slot = kept[static_cast<size_t>(level)];
+  if (!slot) slot = new_compressor(level);
   return slot.get();
 }
 
@@ -145,7 +157,8 @@ std::vector<uint8_t> encode_png_fast(const uint8_t* data, int height, int width,
     }
   }
 
-  libdeflate_compressor* compressor = compressor_for(deflate_level);
+  CompressorPtr owned;
+  libdeflate_compressor* compressor = compressor_for(deflate_level, owned);
   const size_t bound = libdeflate_zlib_compress_bound(compressor, filtered_size);
   // Compressed into a buffer of its own, then copied once into a vector of
   // the file's exact size: the bound is about the raw size, so compressing
