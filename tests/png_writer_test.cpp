@@ -145,7 +145,7 @@ uint32_t libpng_format(int channels) {
 }
 
 TEST(PngWriter, RoundTripsThroughLibpng) {
-  const std::vector<std::array<int, 2>> sizes = {{1, 1},  {1, 37},  {37, 1},  {1, 2},   {3, 5},
+  const std::vector<std::array<int, 2>> sizes = {{1, 1},  {1, 37},  {37, 1},    {1, 2},    {3, 5},
                                                  {7, 13}, {17, 11}, {257, 513}, {513, 257}};
   for (const int level : {0, 1, 6, 12}) {
     for (const int channels : {1, 2, 3, 4}) {
@@ -174,10 +174,11 @@ TEST(PngWriter, FileStructureIsValid) {
   };
   // The last two make zlib streams longer than one IDAT chunk (random bytes
   // do not compress), the last at level 0 (stored blocks).
-  const std::vector<Case> cases = {{1, 1, 1, 1, Fill::kFlat},        {5, 3, 2, 6, Fill::kRandom},
-                                   {31, 17, 3, 1, Fill::kGradient},  {64, 64, 4, 12, Fill::kRandom},
-                                   {100, 1, 3, 0, Fill::kRandom},    {700, 900, 3, 1, Fill::kRandom},
-                                   {1100, 1000, 1, 0, Fill::kRandom}};
+  const std::vector<Case> cases = {
+      {1, 1, 1, 1, Fill::kFlat},        {5, 3, 2, 6, Fill::kRandom},
+      {31, 17, 3, 1, Fill::kGradient},  {64, 64, 4, 12, Fill::kRandom},
+      {100, 1, 3, 0, Fill::kRandom},    {700, 900, 3, 1, Fill::kRandom},
+      {1100, 1000, 1, 0, Fill::kRandom}};
   const uint8_t kColourType[5] = {0, 0, 4, 2, 6};
   for (const Case& c : cases) {
     SCOPED_TRACE(testing::Message() << c.h << "x" << c.w << "x" << c.channels << ", level "

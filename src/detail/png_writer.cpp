@@ -17,8 +17,8 @@ namespace {
 constexpr int kMaxLevel = 12;
 constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 constexpr size_t kChunkOverhead = 12;  // length, type, CRC
+// The signature and the IHDR chunk.
 constexpr size_t kIhdrEnd = sizeof(kSignature) + kChunkOverhead + 13;
-constexpr size_t kFirstIdatData = kIhdrEnd + 8;
 constexpr uint8_t kFilterAverage = 3;
 
 static_assert(kPngIdatChunkSize <= 0x7FFFFFFF, "a PNG chunk length is at most 2^31 - 1");
@@ -27,17 +27,28 @@ struct CompressorDeleter {
   void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
 };
 
-// Allocating a compressor costs more than compressing a small image (its hash
-// tables are hundreds of KiB), so each thread keeps the ones it has used.
-libdeflate_compressor* compressor_for(int level) {
-  thread_local std::array<std::unique_ptr<libdeflate_compressor, CompressorDeleter>,
-                          kMaxLevel + 1>
-      cache;
-  auto& slot = cache[static_cast<size_t>(level)];
-  if (!slot) {
-    slot.reset(libdeflate_alloc_compressor(level));
-    if (!slot) throw std::bad_alloc();
+using CompressorPtr = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
+
+CompressorPtr new_compressor(int level) {
+  CompressorPtr c(libdeflate_alloc_compressor(level));
+  if (!c) throw std::bad_alloc();
+  return c;
+}
+
+// Allocating a compressor (198 KiB at level 1, 652 KiB at 2-9) costs more
+// than compressing a small image, so each thread keeps the ones it has used.
+// Levels 10-12 take 8.6 MiB each and compress far more slowly than they
+// allocate: those are made per call, into `owned`.
+constexpr int kMaxKeptLevel = 9;
+
+libdeflate_compressor* compressor_for(int level, CompressorPtr& owned) {
+  if (level > kMaxKeptLevel) {
+    owned = new_compressor(level);
+    return owned.get();
   }
+  thread_local std::array<CompressorPtr, kMaxKeptLevel + 1> kept;
+  auto& slot = kept[static_cast<size_t>(level)];
+  if (!slot) slot = new_compressor(level);
   return slot.get();
 }
 
@@ -86,17 +97,27 @@ void average_row(const uint8_t* __restrict cur, const uint8_t* __restrict prior,
   }
 }
 
-// A chunk whose length field, type and data are already in place at `chunk`.
-void seal_chunk(uint8_t* chunk, size_t data_size) {
-  put_be32(chunk, static_cast<uint32_t>(data_size));
-  const uint32_t crc = libdeflate_crc32(0, chunk + 4, 4 + data_size);
-  put_be32(chunk + 8 + data_size, crc);
+// `png` has the capacity for the chunk, so nothing is reallocated.
+void append_chunk(std::vector<uint8_t>& png, const char* type, const uint8_t* data, size_t size) {
+  uint8_t head[8];
+  put_be32(head, static_cast<uint32_t>(size));
+  std::memcpy(head + 4, type, 4);
+  png.insert(png.end(), head, head + 8);
+  if (size > 0) png.insert(png.end(), data, data + size);
+  uint32_t crc = libdeflate_crc32(0, head + 4, 4);
+  // libdeflate_crc32 answers 0 for a null buffer instead of `crc` unchanged.
+  if (size > 0) crc = libdeflate_crc32(crc, data, size);
+  uint8_t crc_bytes[4];
+  put_be32(crc_bytes, crc);
+  png.insert(png.end(), crc_bytes, crc_bytes + 4);
 }
 
 void check_inputs(const uint8_t* data, int height, int width, int channels, int level) {
   static_assert(kPngMaxSide == 0x7FFFFFFF, "an int holds every PNG side");
   const std::string sides = "1 to " + std::to_string(kPngMaxSide);
-  if (width < 1) throw ValueError("png: expected a width of " + sides + ", got " + std::to_string(width));
+  if (width < 1) {
+    throw ValueError("png: expected a width of " + sides + ", got " + std::to_string(width));
+  }
   if (height < 1) {
     throw ValueError("png: expected a height of " + sides + ", got " + std::to_string(height));
   }
@@ -136,56 +157,44 @@ std::vector<uint8_t> encode_png_fast(const uint8_t* data, int height, int width,
     }
   }
 
-  libdeflate_compressor* compressor = compressor_for(deflate_level);
+  CompressorPtr owned;
+  libdeflate_compressor* compressor = compressor_for(deflate_level, owned);
   const size_t bound = libdeflate_zlib_compress_bound(compressor, filtered_size);
-  const size_t max_chunks = bound / kPngIdatChunkSize + 1;
-  const size_t capacity = kIhdrEnd + bound + kChunkOverhead * max_chunks + kChunkOverhead;
-  if (capacity < bound) throw std::bad_alloc();
-  std::vector<uint8_t> png(capacity);
-  uint8_t* p = png.data();
-
-  std::memcpy(p, kSignature, sizeof(kSignature));
-  uint8_t* ihdr = p + sizeof(kSignature);
-  std::memcpy(ihdr + 4, "IHDR", 4);
-  put_be32(ihdr + 8, static_cast<uint32_t>(width));
-  put_be32(ihdr + 12, static_cast<uint32_t>(height));
-  static constexpr uint8_t kColourType[5] = {0, 0, 4, 2, 6};
-  ihdr[16] = 8;  // bit depth
-  ihdr[17] = kColourType[channels];
-  ihdr[18] = 0;  // compression: deflate
-  ihdr[19] = 0;  // filter method: adaptive (each row names its filter)
-  ihdr[20] = 0;  // no interlace
-  seal_chunk(ihdr, 13);
-
-  // Compressed straight into place after the first IDAT chunk's header.
-  const size_t zsize = libdeflate_zlib_compress(compressor, filtered.get(), filtered_size,
-                                                p + kFirstIdatData, bound);
+  // Compressed into a buffer of its own, then copied once into a vector of
+  // the file's exact size: the bound is about the raw size, so compressing
+  // into the vector itself would zero-fill it (std::vector cannot grow
+  // uninitialised) and leave it holding the raw size in resident memory for
+  // as long as the file is kept. Pages of `stream` past the data are never
+  // touched.
+  std::unique_ptr<uint8_t[]> stream(new uint8_t[bound]);
+  const size_t zsize =
+      libdeflate_zlib_compress(compressor, filtered.get(), filtered_size, stream.get(), bound);
   if (zsize == 0) {
     throw Error("png: expected libdeflate to compress " + std::to_string(filtered_size) +
                 " bytes within its bound of " + std::to_string(bound) + ", got a failure");
   }
   filtered.reset();
 
-  // A stream longer than one chunk: each further piece moves right by the
-  // 12 bytes of every chunk before it, the last piece first so none is
-  // overwritten before it has moved.
   const size_t chunks = (zsize + kPngIdatChunkSize - 1) / kPngIdatChunkSize;
-  const size_t chunk_stride = kPngIdatChunkSize + kChunkOverhead;
-  for (size_t k = chunks - 1; k > 0; --k) {
-    const size_t piece = std::min(kPngIdatChunkSize, zsize - k * kPngIdatChunkSize);
-    std::memmove(p + kFirstIdatData + k * chunk_stride, p + kFirstIdatData + k * kPngIdatChunkSize,
-                 piece);
-  }
-  for (size_t k = 0; k < chunks; ++k) {
-    uint8_t* chunk = p + kIhdrEnd + k * chunk_stride;
-    std::memcpy(chunk + 4, "IDAT", 4);
-    seal_chunk(chunk, std::min(kPngIdatChunkSize, zsize - k * kPngIdatChunkSize));
-  }
+  std::vector<uint8_t> png;
+  png.reserve(kIhdrEnd + zsize + chunks * kChunkOverhead + kChunkOverhead);
 
-  uint8_t* iend = p + kIhdrEnd + zsize + chunks * kChunkOverhead;
-  std::memcpy(iend + 4, "IEND", 4);
-  seal_chunk(iend, 0);
-  png.resize(static_cast<size_t>(iend + kChunkOverhead - p));
+  png.insert(png.end(), kSignature, kSignature + sizeof(kSignature));
+  static constexpr uint8_t kColourType[5] = {0, 0, 4, 2, 6};
+  uint8_t ihdr[13];
+  put_be32(ihdr, static_cast<uint32_t>(width));
+  put_be32(ihdr + 4, static_cast<uint32_t>(height));
+  ihdr[8] = 8;  // bit depth
+  ihdr[9] = kColourType[channels];
+  ihdr[10] = 0;  // compression: deflate
+  ihdr[11] = 0;  // filter method: adaptive (each row names its filter)
+  ihdr[12] = 0;  // no interlace
+  append_chunk(png, "IHDR", ihdr, sizeof(ihdr));
+  for (size_t k = 0; k < chunks; ++k) {
+    const size_t offset = k * kPngIdatChunkSize;
+    append_chunk(png, "IDAT", stream.get() + offset, std::min(kPngIdatChunkSize, zsize - offset));
+  }
+  append_chunk(png, "IEND", nullptr, 0);
   return png;
 }
 
