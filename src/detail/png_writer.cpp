@@ -98,18 +98,15 @@ void average_row(const uint8_t* __restrict cur, const uint8_t* __restrict prior,
 }
 
 // `png` has the capacity for the chunk, so nothing is reallocated.
-void append_chunk(std::vector<uint8_t>& png, const char* type, const uint8_t* data, size_t size) {
-  uint8_t head[8];
-  put_be32(head, static_cast<uint32_t>(size));
-  std::memcpy(head + 4, type, 4);
-  png.insert(png.end(), head, head + 8);
-  if (size > 0) png.insert(png.end(), data, data + size);
-  uint32_t crc = libdeflate_crc32(0, head + 4, 4);
-  // libdeflate_crc32 answers 0 for a null buffer instead of `crc` unchanged.
-  if (size > 0) crc = libdeflate_crc32(crc, data, size);
-  uint8_t crc_bytes[4];
-  put_be32(crc_bytes, crc);
-  png.insert(png.end(), crc_bytes, crc_bytes + 4);
+// Writes one chunk at `at` (length, type, data, CRC); returns the end.
+uint8_t* put_chunk(uint8_t* at, const char* type, const uint8_t* data, size_t size) {
+  put_be32(at, static_cast<uint32_t>(size));
+  std::memcpy(at + 4, type, 4);
+  if (size > 0) std::memcpy(at + 8, data, size);
+  // libdeflate_crc32 answers 0 for a null buffer instead of `crc` unchanged,
+  // so the type and the data go in as one range.
+  put_be32(at + 8 + size, libdeflate_crc32(0, at + 4, 4 + size));
+  return at + 8 + size + 4;
 }
 
 void check_inputs(const uint8_t* data, int height, int width, int channels, int level) {
@@ -176,10 +173,11 @@ std::vector<uint8_t> encode_png_fast(const uint8_t* data, int height, int width,
   filtered.reset();
 
   const size_t chunks = (zsize + kPngIdatChunkSize - 1) / kPngIdatChunkSize;
-  std::vector<uint8_t> png;
-  png.reserve(kIhdrEnd + zsize + chunks * kChunkOverhead + kChunkOverhead);
-
-  png.insert(png.end(), kSignature, kSignature + sizeof(kSignature));
+  // Sized once and filled in place (memcpy, no growth).
+  std::vector<uint8_t> png(kIhdrEnd + zsize + chunks * kChunkOverhead + kChunkOverhead);
+  uint8_t* at = png.data();
+  std::memcpy(at, kSignature, sizeof(kSignature));
+  at += sizeof(kSignature);
   static constexpr uint8_t kColourType[5] = {0, 0, 4, 2, 6};
   uint8_t ihdr[13];
   put_be32(ihdr, static_cast<uint32_t>(width));
@@ -189,12 +187,12 @@ std::vector<uint8_t> encode_png_fast(const uint8_t* data, int height, int width,
   ihdr[10] = 0;  // compression: deflate
   ihdr[11] = 0;  // filter method: adaptive (each row names its filter)
   ihdr[12] = 0;  // no interlace
-  append_chunk(png, "IHDR", ihdr, sizeof(ihdr));
+  at = put_chunk(at, "IHDR", ihdr, sizeof(ihdr));
   for (size_t k = 0; k < chunks; ++k) {
     const size_t offset = k * kPngIdatChunkSize;
-    append_chunk(png, "IDAT", stream.get() + offset, std::min(kPngIdatChunkSize, zsize - offset));
+    at = put_chunk(at, "IDAT", stream.get() + offset, std::min(kPngIdatChunkSize, zsize - offset));
   }
-  append_chunk(png, "IEND", nullptr, 0);
+  put_chunk(at, "IEND", nullptr, 0);
   return png;
 }
 
