@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Writes every ```cpp block of a Markdown file to its own translation unit.
+"""Puts every ```cpp block of a Markdown file into one translation unit.
 
-readme_snippets.py README.md OUT_DIR: OUT_DIR/snippet_<n>.cpp for the n-th
-block (from 1), each starting with a #line directive so that a compiler error
-points at the README line; stale snippet files are removed. Prints the paths,
-one per line (CMake reads them at configure time). Every block must compile
-on its own: that is how the README's examples are kept from drifting.
+readme_snippets.py README.md OUT_FILE: OUT_FILE holds, first, the #include
+lines of all blocks, then each block's other lines in a namespace of its own
+(readme_snippet_<n>, so that each may have its own main() and helpers; a
+block's `int main(` becomes `void main(` there, as only ::main may end without
+a return), each
+starting with a #line directive so that a compiler error points at the
+README line. One translation unit instead of one per block: most blocks
+include LibTorch, whose headers take half a minute per unit to compile. The
+file is rewritten only when its text changes. Every block must compile: that
+is how the README's examples are kept from drifting.
 """
 import pathlib
 import sys
@@ -14,32 +19,46 @@ import sys
 def main() -> int:
     readme = pathlib.Path(sys.argv[1])
     out = pathlib.Path(sys.argv[2])
-    out.mkdir(parents=True, exist_ok=True)
     blocks = []
     current = None
     for number, line in enumerate(readme.read_text(encoding="utf-8").splitlines(), start=1):
         if current is None:
             if line.strip() == "```cpp":
-                current = (number + 1, [])
+                current = []
         elif line.strip() == "```":
             blocks.append(current)
             current = None
         else:
-            current[1].append(line)
+            current.append((number, line))
     if current is not None:
-        print(f"{readme}:{current[0] - 1}: unterminated ```cpp block", file=sys.stderr)
+        print(f"{readme}: unterminated ```cpp block", file=sys.stderr)
         return 1
-    written = set()
-    for index, (first, lines) in enumerate(blocks, start=1):
-        path = out / f"snippet_{index}.cpp"
-        text = f'#line {first} "{readme.resolve()}"\n' + "\n".join(lines) + "\n"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")  # unchanged files keep their time stamp
-        written.add(path.name)
-        print(path)
-    for stale in out.glob("snippet_*.cpp"):
-        if stale.name not in written:
-            stale.unlink()
+    source = str(readme.resolve())
+    includes = []
+    bodies = []
+    for index, lines in enumerate(blocks, start=1):
+        body = [f"namespace readme_snippet_{index} {{"]
+        at = None
+        for number, line in lines:
+            if line.lstrip().startswith("#include"):
+                if line.strip() not in includes:
+                    includes.append(line.strip())
+                continue
+            if at != number:
+                body.append(f'#line {number} "{source}"')
+            # Only ::main may end without a return; in the namespace the
+            # snippet's main becomes a function returning nothing.
+            if line.startswith("int main("):
+                line = "void main(" + line[len("int main("):]
+            body.append(line)
+            at = number + 1
+        body.append(f"}}  // namespace readme_snippet_{index}")
+        bodies.append("\n".join(body))
+    text = "// Generated from README.md by tests/readme_snippets.py.\n" + "\n".join(includes) + "\n\n" + "\n\n".join(bodies) + "\n"
+    if not out.exists() or out.read_text(encoding="utf-8") != text:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    print(f"{len(blocks)} snippets", file=sys.stderr)
     return 0
 
 
