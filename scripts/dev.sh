@@ -55,7 +55,8 @@ fi
 if [ "$what" = asan ]; then
   # Its own folder and GCC, as for tsan. Every test runs but these: the two
   # consumer projects (they configure and build a project of their own), the
-  # Python ops test (python3 would need libasan preloaded) and the three
+  # Python ops test and the deploy example's good call (python3 would need
+  # libasan preloaded to load the instrumented ops library) and the three
   # OpsScripted tests that load the model it saves. UBSan reports
   # end the test (-fno-sanitize-recover). scripts/lsan.supp lists the leak
   # reports from inside uninstrumented libraries, each explained.
@@ -73,7 +74,7 @@ if [ "$what" = asan ]; then
   export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   exec ctest --test-dir "$asan_build" --output-on-failure --parallel "$jobs" \
-    -E '^(wandb_consumer_.*|ops_script_model_python|OpsScripted\..*)$' "$@"
+    -E '^(wandb_consumer_.*|ops_script_model_python|cli_run_wandb_deploy_scripted|OpsScripted\..*)$' "$@"
 fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
