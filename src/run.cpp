@@ -499,14 +499,9 @@ struct Run::Impl {
       if (!write_queue.empty()) {
         // A bounded batch, so a row completed meanwhile waits for at most this many files.
         constexpr std::size_t kMaxBatch = 64;
-        std::deque<WriteJob> batch;
-        if (write_queue.size() <= kMaxBatch) {
-          batch.swap(write_queue);
-        } else {
-          const auto end = write_queue.begin() + static_cast<std::ptrdiff_t>(kMaxBatch);
-          batch.assign(std::make_move_iterator(write_queue.begin()), std::make_move_iterator(end));
-          write_queue.erase(write_queue.begin(), end);
-        }
+        const auto end = write_queue.begin() + static_cast<std::ptrdiff_t>(std::min(write_queue.size(), kMaxBatch));
+        std::deque<WriteJob> batch(std::make_move_iterator(write_queue.begin()), std::make_move_iterator(end));
+        write_queue.erase(write_queue.begin(), end);
         const std::exception_ptr failed = error;  // a failed run writes nothing more
         lock.unlock();
         std::vector<std::exception_ptr> failures = write_files(batch, failed);
@@ -1017,11 +1012,11 @@ Run::Run(RunOptions given) try : impl_(std::make_unique<Impl>()) {
   }
   for (auto it = options.config.begin(); it != options.config.end(); ++it) detail::check_key(it.key());
   detail::check_json_text("config", options.config);
+  impl.run.id = options.id.value_or(random_run_id());
+  impl.run.start = std::chrono::system_clock::now();
+  impl.start_steady = std::chrono::steady_clock::now();
   if (options.sync == Sync::kDisabled) {  // checked like any run; nothing made
     impl.disabled = true;
-    impl.run.id = options.id.value_or(random_run_id());
-    impl.run.start = std::chrono::system_clock::now();
-    impl.start_steady = std::chrono::steady_clock::now();
     impl.config = options.config;
     impl.options = std::move(options);
     impl.uncaught_at_start = std::uncaught_exceptions();
@@ -1038,9 +1033,6 @@ Run::Run(RunOptions given) try : impl_(std::make_unique<Impl>()) {
           raw->write_cv.notify_one();
         });
   }
-  impl.run.id = options.id.value_or(random_run_id());
-  impl.run.start = std::chrono::system_clock::now();
-  impl.start_steady = std::chrono::steady_clock::now();
   const fs::path base = *options.dir / "wandb";
   impl.run.root = base / ("offline-run-" + local_time_stamp(impl.run.start) + "-" + impl.run.id);
   impl.run.files = impl.run.root / "files";

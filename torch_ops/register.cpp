@@ -70,7 +70,7 @@ TORCH_LIBRARY(wandb, m) {
       // Python's torch.ScriptObject forwards str(), == and != to these methods
       // (later PyTorch releases repr() too; 1.13 prints its default there), and
       // TorchScript compiles str(img), img == x and img != x to them. __ne__ is
-      // needed too: ScriptObject's own raises NotImplementedError without it.
+      // registered as well: without it, ScriptObject's own != refuses to compare.
       // `other` is Any so that comparing with None or a tensor is False, not an
       // argument error.
       .def("__str__", &k::image_str, "One line: size, mode, format, caption, layers")
